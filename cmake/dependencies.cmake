@@ -1,0 +1,20 @@
+# Every dependency is a Debian 12 package (scripts/setup installs them). Imported targets only;
+# each folder's library links what it needs PRIVATE.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(libpq REQUIRED IMPORTED_TARGET libpq)
+pkg_check_modules(rdkafka REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(libsystemd REQUIRED IMPORTED_TARGET libsystemd)
+
+find_package(simdjson REQUIRED CONFIG)
+find_package(CLI11 REQUIRED CONFIG)
+find_package(prometheus-cpp REQUIRED CONFIG)
+find_package(yaml-cpp REQUIRED CONFIG)
+find_package(Threads REQUIRED)
+
+if(OUTBOX_RELAY_TESTS)
+  find_package(GTest REQUIRED CONFIG)
+  include(GoogleTest)
+endif()
+if(OUTBOX_RELAY_BENCHMARKS)
+  find_package(benchmark REQUIRED CONFIG)
+endif()
