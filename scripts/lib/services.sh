@@ -86,7 +86,8 @@ pg_init() {
     --encoding=UTF8 --locale=C >"$home/initdb.log" 2>&1 ||
     { cat "$home/initdb.log" >&2; die "initdb failed in $home/data"; }
   # Settings for a throwaway cluster: logical decoding on, room for many slots (every test has
-  # its own), no fsync (nothing here must survive a machine crash), no Unix socket (TCP only).
+  # its own), prepared transactions (two-phase decoding is tested), no fsync (nothing here must
+  # survive a machine crash), no Unix socket (TCP only).
   pg_as_owner tee -a "$home/data/postgresql.conf" >/dev/null <<'CONF'
 
 # --- outbox-relay local environment ---
@@ -96,6 +97,7 @@ wal_level = logical
 max_replication_slots = 100
 max_wal_senders = 100
 max_connections = 200
+max_prepared_transactions = 20
 fsync = off
 full_page_writes = off
 log_min_messages = warning
