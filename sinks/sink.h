@@ -1,0 +1,87 @@
+// Where records go. A sink takes records with a delivery ticket and reports, later and on the
+// relay's thread, whether each was delivered. It knows nothing of PostgreSQL.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace outbox {
+
+struct RecordHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A record to publish. Views: the sink copies what it keeps before publish() returns.
+struct OutgoingRecord {
+  std::string_view topic;
+  std::string_view key;
+  std::string_view value;
+  std::span<const RecordHeader> headers;
+  std::int64_t timestamp_ms = 0;  // Unix milliseconds; 0 lets the sink pick the current time
+};
+
+// Chosen by the relay; handed back with the record's delivery report.
+using DeliveryTicket = std::uint64_t;
+
+enum class PublishStatus {
+  kAccepted,   // queued; a delivery report will follow
+  kQueueFull,  // not queued: serve delivery reports, then try again (back-pressure)
+  kRejected,   // not queued, and never will be: this record is invalid (too large, bad topic)
+  kFatal,      // not queued: the sink can deliver nothing more (see Sink::fatal_error)
+};
+
+struct PublishOutcome {
+  PublishStatus status;
+  std::string error;  // why, unless accepted
+};
+
+struct DeliveryReport {
+  DeliveryTicket ticket;
+  bool delivered;     // acknowledged as configured (acks=all: by every in-sync replica)
+  std::string error;  // why not, when !delivered
+  // The record as it was sent, so a failed one can be dead-lettered. Valid during the call only.
+  const OutgoingRecord& record;
+};
+
+class DeliveryHandler {
+ public:
+  virtual ~DeliveryHandler() = default;
+  virtual void on_delivery(const DeliveryReport& report) = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  virtual PublishOutcome publish(const OutgoingRecord& record, DeliveryTicket ticket) = 0;
+
+  // A file descriptor that becomes readable when delivery reports are waiting, for the relay's
+  // poll(); -1 when reports are ready as soon as publish() returns (call poll_deliveries()).
+  virtual int wakeup_fd() const = 0;
+
+  // Serves every waiting delivery report, without blocking.
+  virtual void poll_deliveries(DeliveryHandler& handler) = 0;
+
+  // Serves reports until nothing is in flight or `timeout` passes; true when nothing is left.
+  virtual bool drain(DeliveryHandler& handler, std::chrono::milliseconds timeout) = 0;
+
+  // Records accepted and not yet reported.
+  virtual std::size_t in_flight() const = 0;
+
+  // Why the sink can deliver nothing more (a fenced idempotent producer, say); nullopt while
+  // healthy. Once set, the relay replaces the sink.
+  virtual std::optional<std::string> fatal_error() const = 0;
+
+  // A round trip to the backend (a Kafka metadata request), for `check` and readiness.
+  virtual Result<void> probe(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace outbox
