@@ -1,0 +1,65 @@
+#include "relay/lsn_tracker.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace outbox {
+
+Result<void> LsnTracker::begin_transaction() {
+  if (open_) {
+    return Error{ErrorCode::kMalformedMessage,
+                 "Begin arrived while a transaction was still open (no Commit before it)"};
+  }
+  open_ = true;
+  entries_.push_back(Entry{});
+  return {};
+}
+
+Result<LsnTracker::Ticket> LsnTracker::add_event() {
+  if (!open_) {
+    return Error{ErrorCode::kMalformedMessage, "a change arrived outside a transaction"};
+  }
+  ++entries_.back().pending;
+  ++in_flight_;
+  return front_ticket_ + entries_.size() - 1;
+}
+
+Result<void> LsnTracker::commit_transaction(Lsn end_lsn) {
+  if (!open_) {
+    return Error{ErrorCode::kMalformedMessage, "Commit arrived without a Begin"};
+  }
+  open_ = false;
+  Entry& entry = entries_.back();
+  entry.committed = true;
+  entry.end_lsn = end_lsn;
+  pop_done();
+  return {};
+}
+
+void LsnTracker::event_done(Ticket ticket) {
+  if (ticket < front_ticket_ || ticket - front_ticket_ >= entries_.size() ||
+      entries_[ticket - front_ticket_].pending == 0) {
+    std::fprintf(stderr, "outbox-relay: bug: delivery for ticket %llu that has nothing pending\n",
+                 static_cast<unsigned long long>(ticket));
+    std::abort();
+  }
+  --entries_[ticket - front_ticket_].pending;
+  --in_flight_;
+  pop_done();
+}
+
+void LsnTracker::server_position(Lsn wal_end) {
+  // Never while anything is pending or a transaction is open: the server may report a position
+  // past the commit of the transaction it is still sending.
+  if (entries_.empty() && wal_end > confirmable_) confirmable_ = wal_end;
+}
+
+void LsnTracker::pop_done() {
+  while (!entries_.empty() && entries_.front().committed && entries_.front().pending == 0) {
+    if (entries_.front().end_lsn > confirmable_) confirmable_ = entries_.front().end_lsn;
+    entries_.pop_front();
+    ++front_ticket_;
+  }
+}
+
+}  // namespace outbox
