@@ -109,7 +109,10 @@ pg_start() {
   home=$(pg_home)
   [ -d "$home/data" ] || pg_init "$home"
   for attempt in 1 2 3 4 5; do
-    port=$(free_port)
+    # The port of the last start when it is still free, so a restarted server is where its
+    # clients expect it; a fresh one otherwise.
+    port=$(cat "$home/port" 2>/dev/null || true)
+    if [ "$attempt" -gt 1 ] || [ -z "$port" ] || port_in_use "$port"; then port=$(free_port); fi
     if pg_as_owner "$OR_PG_BIN/pg_ctl" start -D "$home/data" -l "$home/server.log" -w -t 60 \
       -o "-p $port" >/dev/null 2>&1; then
       echo "$port" >"$home/port"
@@ -227,8 +230,14 @@ kafka_start() {
     die "the Kafka broker jars are missing in $OR_KAFKA_LIBS: run scripts/setup"
   mkdir -p "$home/logs"
   for attempt in 1 2 3; do
-    port=$(free_port)
-    controller_port=$(free_port "$port")
+    # Reuse the last ports when free: a restarted broker must be where its clients expect it.
+    port=$(cat "$home/port" 2>/dev/null || true)
+    controller_port=$(cat "$home/controller.port" 2>/dev/null || true)
+    if [ "$attempt" -gt 1 ] || [ -z "$port" ] || [ -z "$controller_port" ] ||
+      port_in_use "$port" || port_in_use "$controller_port"; then
+      port=$(free_port)
+      controller_port=$(free_port "$port")
+    fi
     kafka_write_config "$home" "$port" "$controller_port"
     local kafka_java
     kafka_java_command
@@ -239,6 +248,7 @@ kafka_start() {
         { cat "$home/logs/format.log" >&2; die "formatting Kafka storage in $home/data failed"; }
     fi
     echo "$port" >"$home/port"
+    echo "$controller_port" >"$home/controller.port"
     # setsid: the broker gets a process group of its own, so stopping it reaches every child and
     # a terminal's Ctrl-C in the caller does not. Its output goes to a file, never to our
     # stdout: `eval "$(local-env up)"` would otherwise wait for the broker to exit.
