@@ -76,18 +76,19 @@ struct Config {
 // Where the configuration comes from. Environment variables are passed in (not read from the
 // process) so tests stay hermetic.
 struct ConfigSources {
-  std::optional<std::string> file;               // --config FILE
-  std::vector<std::string> environment;          // "NAME=value" entries, e.g. from environ
-  std::vector<std::string> overrides;            // --set entries, "key.path=value"
+  std::optional<std::string> file;       // --config FILE
+  std::vector<std::string> environment;  // "NAME=value" entries, e.g. from environ
+  std::vector<std::string> overrides;    // --set entries, "key.path=value"
 };
 
 // Builds and validates the configuration. Every problem is reported at once, one per line, each
-// naming where it came from and the key path (e.g. "relay.yaml: sink.max_in_flight_events: expected
-// a positive integer, got \"lots\""); nothing is half-applied.
+// naming where it came from and the key path (e.g. "relay.yaml:7: sink.max_in_flight_events:
+// expected a positive integer, got \"lots\""); nothing is half-applied. Never throws.
 Result<Config> load_config(const ConfigSources& sources);
 
-// The configuration as YAML with secrets (password=... in the DSN, sasl.password, ssl key
-// passwords) replaced by "<redacted>", for logs and `check`.
+// The configuration as YAML, every key, with secrets (passwords in the DSN, Kafka properties such
+// as sasl.password or ssl.key.password; see config/redact.h) replaced by "<redacted>", for logs
+// and `check`. The text loads back into the same configuration when nothing was redacted.
 std::string describe_config(const Config& config);
 
 }  // namespace outbox
