@@ -14,11 +14,16 @@ std::atomic<LogFormat> g_format{LogFormat::kText};
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -53,12 +58,18 @@ void set_log_format(LogFormat format) { g_format = format; }
 LogLevel log_level() { return g_level; }
 
 bool parse_log_level(std::string_view text, LogLevel& level) {
-  if (text == "trace") level = LogLevel::kTrace;
-  else if (text == "debug") level = LogLevel::kDebug;
-  else if (text == "info") level = LogLevel::kInfo;
-  else if (text == "warn" || text == "warning") level = LogLevel::kWarn;
-  else if (text == "error") level = LogLevel::kError;
-  else return false;
+  if (text == "trace")
+    level = LogLevel::kTrace;
+  else if (text == "debug")
+    level = LogLevel::kDebug;
+  else if (text == "info")
+    level = LogLevel::kInfo;
+  else if (text == "warn" || text == "warning")
+    level = LogLevel::kWarn;
+  else if (text == "error")
+    level = LogLevel::kError;
+  else
+    return false;
   return true;
 }
 
@@ -66,11 +77,21 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];

@@ -1,0 +1,22 @@
+# Writes OUTPUT, a C++ source holding every migrations/*.sql file (sorted by name) as a string,
+# so the binary needs no migrations directory at run time. Run as: cmake -DSOURCE_DIR=...
+# -DOUTPUT=... -P embed_migrations.cmake
+file(GLOB migrations "${SOURCE_DIR}/*.sql")
+list(SORT migrations)
+set(body "// Generated from migrations/*.sql by cmake/embed_migrations.cmake. Do not edit.\n")
+string(APPEND body "#include \"relay/migrations.h\"\n\nnamespace outbox {\n\n")
+string(APPEND body "const std::vector<Migration>& embedded_migrations() {\n")
+string(APPEND body "  static const std::vector<Migration> migrations = {\n")
+foreach(path IN LISTS migrations)
+  get_filename_component(name "${path}" NAME_WE)
+  file(READ "${path}" sql)
+  string(FIND "${sql}" ")outbox_sql\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${path} contains the raw-string delimiter )outbox_sql\"")
+  endif()
+  string(APPEND body "      {\"${name}\", R\"outbox_sql(${sql})outbox_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return migrations;\n}\n\n}  // namespace outbox\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUTPUT}.tmp")

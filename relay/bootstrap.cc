@@ -1,0 +1,283 @@
+#include "relay/bootstrap.h"
+
+#include <algorithm>
+
+namespace outbox {
+
+bool BootstrapReport::ok() const {
+  return std::all_of(lines.begin(), lines.end(), [](const CheckLine& line) { return line.ok; });
+}
+
+QualifiedName split_table_name(const std::string& table) {
+  const auto dot = table.find('.');
+  if (dot == std::string::npos) return {"public", table};
+  return {table.substr(0, dot), table.substr(dot + 1)};
+}
+
+namespace {
+
+class Checker {
+ public:
+  Checker(PgConnection& connection, const Config& config, BootstrapMode mode,
+          BootstrapReport& report)
+      : pg_(connection), config_(config), mode_(mode), report_(report) {}
+
+  void run() {
+    if (!check_wal_level()) return;
+    check_role();
+    const bool table_ok = check_table();
+    if (table_ok) check_publication();
+    check_slot();
+  }
+
+ private:
+  void pass(std::string what, std::string detail) {
+    report_.lines.push_back({true, std::move(what), std::move(detail)});
+  }
+  void fail(std::string what, std::string detail, ErrorCode code = ErrorCode::kServerRefused) {
+    if (report_.ok()) report_.failure_code = code;
+    report_.lines.push_back({false, std::move(what), std::move(detail)});
+  }
+  // A query that should not fail; a failure becomes a check line.
+  std::optional<std::string> value(const char* what, const std::string& sql,
+                                   const std::vector<std::string>& params = {}) {
+    auto result = pg_.query_value(sql, params);
+    if (!result.ok()) {
+      fail(what, result.error().message(), result.error().code());
+      return std::nullopt;
+    }
+    return *result;
+  }
+
+  bool check_wal_level() {
+    auto level = pg_.query_value("SHOW wal_level");
+    if (!level.ok()) {
+      fail("wal_level", level.error().message(), level.error().code());
+      return false;
+    }
+    const std::string found = level->value_or("?");
+    if (found != "logical") {
+      fail("wal_level", "is '" + found +
+                            "'; logical decoding needs 'logical': set wal_level = logical in "
+                            "postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and "
+                            "restart PostgreSQL");
+      return false;
+    }
+    pass("wal_level", "logical");
+    return true;
+  }
+
+  void check_role() {
+    auto privileged = value("role privileges",
+                            "SELECT rolname || ':' || (rolreplication OR rolsuper)::text FROM "
+                            "pg_roles WHERE rolname = current_user");
+    if (!privileged) return;
+    const auto colon = privileged->rfind(':');
+    const std::string role = privileged->substr(0, colon);
+    if (privileged->substr(colon + 1) != "true") {
+      fail("role privileges", "role " + role +
+                                  " lacks the REPLICATION attribute needed for logical "
+                                  "replication: run ALTER ROLE " +
+                                  quote_identifier(role) + " REPLICATION; as a superuser");
+      return;
+    }
+    pass("role privileges", "role " + role + " may replicate");
+  }
+
+  bool check_table() {
+    const auto table = split_table_name(config_.source.table);
+    auto oid = value("outbox table", "SELECT to_regclass($1)::oid::text",
+                     {quote_identifier(table.schema) + "." + quote_identifier(table.name)});
+    if (!oid) return false;
+    if (oid->empty()) {
+      fail("outbox table", config_.source.table +
+                               " does not exist: create it (outbox-relay migrate creates the "
+                               "default table) or set source.table");
+      return false;
+    }
+    auto columns = pg_.exec(
+        "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT "
+        "attisdropped ORDER BY attnum",
+        {*oid});
+    if (!columns.ok()) {
+      fail("outbox table", columns.error().message(), columns.error().code());
+      return false;
+    }
+    std::vector<std::string> present;
+    for (int row = 0; row < PQntuples(columns->get()); ++row) {
+      present.emplace_back(PQgetvalue(columns->get(), row, 0));
+    }
+    const auto& c = config_.source.columns;
+    std::vector<std::pair<std::string, std::string>> needed = {
+        {"source.columns.id", c.id},
+        {"source.columns.aggregate_type", c.aggregate_type},
+        {"source.columns.aggregate_id", c.aggregate_id},
+        {"source.columns.event_type", c.event_type},
+        {"source.columns.payload", c.payload},
+        {"routing.key", config_.routing.key}};
+    for (const auto& header : config_.routing.headers) {
+      // created_at is optional: a table without it simply has no such header.
+      if (header != c.created_at) needed.emplace_back("routing.headers", header);
+    }
+    std::string missing;
+    for (const auto& [key, column] : needed) {
+      if (std::find(present.begin(), present.end(), column) == present.end()) {
+        missing += (missing.empty() ? "" : ", ") + column + " (" + key + ")";
+      }
+    }
+    if (!missing.empty()) {
+      std::string columns_text;
+      for (const auto& name : present) columns_text += (columns_text.empty() ? "" : ", ") + name;
+      fail("outbox table", config_.source.table + " lacks column " + missing +
+                               "; its columns are: " + columns_text +
+                               ". Fix the table or source.columns / routing in the configuration");
+      return false;
+    }
+    pass("outbox table", config_.source.table + " has every column the relay reads");
+    return true;
+  }
+
+  void check_publication() {
+    const auto table = split_table_name(config_.source.table);
+    const std::string& publication = config_.source.publication;
+    const std::string create_sql = "CREATE PUBLICATION " + quote_identifier(publication) +
+                                   " FOR TABLE " + quote_identifier(table.schema) + "." +
+                                   quote_identifier(table.name) + " WITH (publish = 'insert')";
+    auto exists =
+        value("publication", "SELECT pubinsert::text FROM pg_publication WHERE pubname = $1",
+              {publication});
+    if (!exists) return;
+    if (exists->empty()) {
+      if (!config_.source.create_publication) {
+        fail("publication", publication +
+                                " does not exist and source.create_publication is "
+                                "false: run " +
+                                create_sql);
+      } else if (mode_ == BootstrapMode::kCheckOnly) {
+        pass("publication", publication + " does not exist yet; run will create it");
+      } else if (auto created = pg_.exec(create_sql); !created.ok()) {
+        fail("publication", "cannot create it: " + created.error().message() +
+                                "; run as a privileged role: " + create_sql);
+      } else {
+        pass("publication", "created " + publication + " for " + config_.source.table);
+      }
+      return;
+    }
+    if (*exists != "true") {
+      fail("publication", publication + " does not publish inserts: run ALTER PUBLICATION " +
+                              quote_identifier(publication) + " SET (publish = 'insert')");
+      return;
+    }
+    auto includes = value("publication",
+                          "SELECT count(*)::text FROM pg_publication_tables WHERE pubname = $1 "
+                          "AND schemaname = $2 AND tablename = $3",
+                          {publication, table.schema, table.name});
+    if (!includes) return;
+    if (*includes == "0") {
+      fail("publication", publication + " exists but does not include " + config_.source.table +
+                              ": run ALTER PUBLICATION " + quote_identifier(publication) +
+                              " ADD TABLE " + quote_identifier(table.schema) + "." +
+                              quote_identifier(table.name));
+      return;
+    }
+    pass("publication", publication + " publishes inserts into " + config_.source.table);
+  }
+
+  void check_slot() {
+    const std::string& slot = config_.source.slot;
+    auto rows = pg_.exec(
+        "SELECT plugin, slot_type, database, active::text, coalesce(active_pid::text, ''), "
+        "coalesce(confirmed_flush_lsn::text, ''), coalesce(wal_status, ''), current_database() "
+        "FROM pg_replication_slots WHERE slot_name = $1",
+        {slot});
+    if (!rows.ok()) {
+      fail("replication slot", rows.error().message(), rows.error().code());
+      return;
+    }
+    PGresult* r = rows->get();
+    if (PQntuples(r) == 0) {
+      create_slot();
+      return;
+    }
+    auto field = [&](int column) { return std::string(PQgetvalue(r, 0, column)); };
+    if (field(1) != "logical" || field(0) != "pgoutput") {
+      fail("replication slot", slot + " exists but is a " + field(1) + " slot for plugin '" +
+                                   field(0) +
+                                   "'; the relay needs a logical pgoutput slot: pick "
+                                   "another source.slot, or drop it (SELECT "
+                                   "pg_drop_replication_slot(" +
+                                   quote_literal(slot) + "))");
+      return;
+    }
+    if (field(2) != field(7)) {
+      fail("replication slot", slot + " belongs to database " + field(2) + ", not " + field(7) +
+                                   ": pick another source.slot or connect to " + field(2));
+      return;
+    }
+    if (field(6) == "lost") {
+      fail("replication slot", slot +
+                                   " has lost WAL it needed (wal_status = lost; see "
+                                   "max_slot_wal_keep_size): events in the lost range cannot "
+                                   "be recovered. Drop and recreate the slot after checking "
+                                   "what was missed");
+      return;
+    }
+    if (field(3) == "true") {
+      fail("replication slot",
+           slot + " is in use by another connection (PID " + field(4) +
+               "): is another relay running? This relay waits and retries",
+           ErrorCode::kConnectionLost);
+      return;
+    }
+    report_.slot_confirmed_lsn = Lsn::parse(field(5)).value_or(Lsn{});
+    pass("replication slot", slot + " (pgoutput) confirmed up to " + field(5));
+  }
+
+  void create_slot() {
+    const std::string& slot = config_.source.slot;
+    const std::string create_sql =
+        "SELECT pg_create_logical_replication_slot(" + quote_literal(slot) + ", 'pgoutput')";
+    if (!config_.source.create_slot) {
+      fail("replication slot",
+           slot + " does not exist and source.create_slot is false: run " + create_sql);
+      return;
+    }
+    auto free_slots = value("replication slot",
+                            "SELECT (current_setting('max_replication_slots')::int - "
+                            "(SELECT count(*) FROM pg_replication_slots))::text");
+    if (!free_slots) return;
+    if (std::stol(*free_slots) <= 0) {
+      fail("replication slot", "no free replication slot to create " + slot +
+                                   ": raise max_replication_slots (restart needed) or drop an "
+                                   "unused slot (see pg_replication_slots)");
+      return;
+    }
+    if (mode_ == BootstrapMode::kCheckOnly) {
+      pass("replication slot", slot + " does not exist yet; run will create it");
+      return;
+    }
+    auto created = pg_.query_value(
+        "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", {slot});
+    if (!created.ok()) {
+      fail("replication slot", "cannot create " + slot + ": " + created.error().message());
+      return;
+    }
+    report_.slot_confirmed_lsn = Lsn::parse(created->value_or("")).value_or(Lsn{});
+    pass("replication slot", "created " + slot + " (pgoutput) at " + created->value_or("?"));
+  }
+
+  PgConnection& pg_;
+  const Config& config_;
+  BootstrapMode mode_;
+  BootstrapReport& report_;
+};
+
+}  // namespace
+
+BootstrapReport bootstrap(PgConnection& connection, const Config& config, BootstrapMode mode) {
+  BootstrapReport report;
+  Checker(connection, config, mode, report).run();
+  return report;
+}
+
+}  // namespace outbox

@@ -1,0 +1,50 @@
+// Before streaming: is the server set up for logical replication of the outbox, and if not,
+// can we set it up (publication, slot) ourselves? Every failure says what is wrong and what the
+// operator should run or change.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/lsn.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "relay/pg_connection.h"
+
+namespace outbox {
+
+// One check's outcome, for `outbox-relay check`.
+struct CheckLine {
+  bool ok;
+  std::string what;    // "wal_level", "role privileges", ...
+  std::string detail;  // what was found, or what is wrong and what to do
+};
+
+struct BootstrapReport {
+  std::vector<CheckLine> lines;
+  bool ok() const;
+  // Set when the slot exists (or was created): where streaming resumes.
+  Lsn slot_confirmed_lsn;
+  // The first failure's code: kConnectionLost for what may pass by itself (slot in use by another
+  // relay, server restarting), kServerRefused for what needs the operator.
+  ErrorCode failure_code = ErrorCode::kServerRefused;
+};
+
+enum class BootstrapMode {
+  kCheckOnly,  // `check`: read-only; a missing publication or slot that `run` would create is ok
+  kPrepare,    // `run`: create the publication and slot when allowed and missing
+};
+
+// Checks wal_level, the role's REPLICATION privilege, the outbox table and its columns, the
+// publication, the slot (plugin, database, WAL still available, not in use), free slots, and
+// that a replication connection is allowed; creates what is missing in kPrepare mode.
+BootstrapReport bootstrap(PgConnection& connection, const Config& config, BootstrapMode mode);
+
+// "schema.table" split into its parts (the configuration has already normalised it).
+struct QualifiedName {
+  std::string schema;
+  std::string name;
+};
+QualifiedName split_table_name(const std::string& table);
+
+}  // namespace outbox

@@ -1,0 +1,276 @@
+#include "relay/relay_runner.h"
+
+#include <poll.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+#include "config/redact.h"
+#include "relay/backoff.h"
+#include "relay/bootstrap.h"
+#include "relay/migrations.h"
+#include "relay/relay_session.h"
+#include "relay/signals.h"
+#include "sinks/kafka_sink.h"
+#include "sinks/stdout_sink.h"
+
+namespace outbox {
+namespace {
+
+const Logger kLog("relay");
+
+Result<std::unique_ptr<Sink>> make_sink(const Config& config) {
+  if (config.sink.type == SinkType::kStdout) return make_stdout_sink(stdout);
+  return make_kafka_sink(config.sink.kafka);
+}
+
+// Sleeps for `delay` unless a signal arrives first; true when one did.
+bool sleep_or_signal(SignalWatch& signals, std::chrono::milliseconds delay) {
+  pollfd fd{signals.fd(), POLLIN, 0};
+  ::poll(&fd, 1, static_cast<int>(delay.count()));
+  return signals.poll() > 0;
+}
+
+// A session that streamed at least this long resets the reconnect backoff.
+constexpr auto kHealthySession = std::chrono::seconds(30);
+
+}  // namespace
+
+int run_relay(const Config& config) {
+  auto signals = SignalWatch::install();
+  if (!signals.ok()) {
+    kLog.error("cannot install signal handling", {{"error", signals.error().message()}});
+    return kExitFailure;
+  }
+  auto sink = make_sink(config);
+  if (!sink.ok()) {
+    kLog.error("cannot create the sink", {{"error", sink.error().message()}});
+    return kExitUsage;
+  }
+  Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30));
+  Lsn resume;
+  std::uint32_t generation = 0;
+  std::uint64_t pipeline_restarts = 0;
+
+  // A transient failure: log what failed and when we try again; false when a signal came.
+  auto retry_later = [&](const char* what, const std::string& why) {
+    const auto delay = backoff.next();
+    kLog.warn(std::string(what) + "; retrying", {{"error", why},
+                                                 {"attempt", std::to_string(backoff.attempts())},
+                                                 {"delay_ms", std::to_string(delay.count())}});
+    return !sleep_or_signal(*signals, delay);
+  };
+
+  while (signals->poll() == 0) {
+    auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
+    if (!connection.ok()) {
+      if (connection.error().code() != ErrorCode::kConnectionLost) {
+        kLog.error("cannot connect to PostgreSQL", {{"error", connection.error().message()}});
+        return kExitFailure;
+      }
+      if (!retry_later("PostgreSQL unreachable", connection.error().message())) break;
+      continue;
+    }
+    const BootstrapReport report = bootstrap(*connection, config, BootstrapMode::kPrepare);
+    if (!report.ok()) {
+      for (const auto& line : report.lines) {
+        if (!line.ok) kLog.error(line.what + ": " + line.detail);
+      }
+      if (report.failure_code != ErrorCode::kConnectionLost) return kExitFailure;
+      if (!retry_later("not ready to stream", report.lines.back().detail)) break;
+      continue;
+    }
+    const Lsn start = std::max(report.slot_confirmed_lsn, resume);
+
+    auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
+    if (!replication.ok()) {
+      if (replication.error().code() != ErrorCode::kConnectionLost) {
+        kLog.error("cannot open a replication connection (is it allowed in pg_hba.conf?)",
+                   {{"error", replication.error().message()}});
+        return kExitFailure;
+      }
+      if (!retry_later("replication connection failed", replication.error().message())) break;
+      continue;
+    }
+    auto stream = ReplicationStream::start(std::move(replication).value(), config.source.slot,
+                                           config.source.publication, start);
+    if (!stream.ok()) {
+      if (stream.error().code() != ErrorCode::kConnectionLost) {
+        kLog.error("cannot start streaming", {{"error", stream.error().message()}});
+        return kExitFailure;
+      }
+      if (!retry_later("cannot start streaming", stream.error().message())) break;
+      continue;
+    }
+    kLog.info("connected to PostgreSQL",
+              {{"slot", config.source.slot}, {"start", start.to_string()}});
+
+    const auto session_start = std::chrono::steady_clock::now();
+    RelaySession session(config, **sink, std::move(stream).value(), start, ++generation, *signals);
+    const SessionResult result = session.run();
+    resume = std::max(resume, result.confirmed);
+
+    switch (result.end) {
+      case SessionEnd::kStopped:
+        kLog.info("stopped", {{"confirmed", result.confirmed.to_string()},
+                              {"pipeline_restarts", std::to_string(pipeline_restarts)}});
+        return kExitOk;
+      case SessionEnd::kHalted:
+        kLog.error("halted",
+                   {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
+        return kExitFailure;
+      case SessionEnd::kProtocolError:
+        kLog.error(
+            "stopping: the replication stream cannot be processed; nothing past the "
+            "problem was confirmed",
+            {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
+        return kExitFailure;
+      case SessionEnd::kConnectionLost:
+        if (std::chrono::steady_clock::now() - session_start >= kHealthySession) backoff.reset();
+        if (!retry_later("PostgreSQL connection lost", result.reason)) return kExitOk;
+        break;
+      case SessionEnd::kSinkFatal: {
+        ++pipeline_restarts;
+        kLog.error(
+            "the producer failed fatally; restarting the pipeline from the last "
+            "confirmed position",
+            {{"reason", result.reason},
+             {"resume", resume.to_string()},
+             {"pipeline_restarts", std::to_string(pipeline_restarts)}});
+        sink->reset();
+        sink = make_sink(config);
+        if (!sink.ok()) {
+          kLog.error("cannot create a new sink", {{"error", sink.error().message()}});
+          return kExitFailure;
+        }
+        if (!retry_later("pipeline restart", result.reason)) return kExitOk;
+        break;
+      }
+    }
+  }
+  kLog.info("stopped before streaming");
+  return kExitOk;
+}
+
+int check_relay(const Config& config) {
+  std::cout << "configuration:\n" << describe_config(config) << "\n";
+  bool ok = true;
+  auto print = [&](bool passed, const std::string& what, const std::string& detail) {
+    std::cout << (passed ? "ok    " : "FAIL  ") << what << ": " << detail << "\n";
+    ok = ok && passed;
+  };
+
+  auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
+  if (!connection.ok()) {
+    print(false, "PostgreSQL connection", connection.error().message());
+  } else {
+    print(true, "PostgreSQL connection", redact_dsn(config.source.dsn));
+    const BootstrapReport report = bootstrap(*connection, config, BootstrapMode::kCheckOnly);
+    for (const auto& line : report.lines) print(line.ok, line.what, line.detail);
+    auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
+    if (!replication.ok()) {
+      print(false, "replication connection",
+            replication.error().message() +
+                " (pg_hba.conf must allow a 'replication' connection for this role)");
+    } else {
+      PgResult identify(PQexec(replication->raw(), "IDENTIFY_SYSTEM"));
+      if (PQresultStatus(identify.get()) == PGRES_TUPLES_OK && PQntuples(identify.get()) == 1) {
+        print(true, "replication connection",
+              std::string("allowed; server at ") + PQgetvalue(identify.get(), 0, 2));
+      } else {
+        print(false, "replication connection", replication->last_error());
+      }
+    }
+  }
+
+  auto sink = make_sink(config);
+  if (!sink.ok()) {
+    print(false, "sink", sink.error().message());
+  } else {
+    auto probe = (*sink)->probe(std::chrono::seconds(10));
+    print(probe.ok(), config.sink.type == SinkType::kKafka ? "Kafka" : "sink",
+          probe.ok() ? "metadata round trip succeeded" : probe.error().message());
+  }
+  std::cout << (ok ? "the relay can run\n" : "the relay cannot run: fix the FAIL lines above\n");
+  return ok ? kExitOk : kExitFailure;
+}
+
+int show_status(const Config& config, bool json) {
+  auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
+  if (!connection.ok()) {
+    std::cerr << "outbox-relay status: " << connection.error().message() << "\n";
+    return kExitFailure;
+  }
+  auto rows = connection->exec(
+      "SELECT s.slot_name, s.active::text, coalesce(s.active_pid::text, ''), "
+      "coalesce(s.confirmed_flush_lsn::text, ''), pg_current_wal_lsn()::text, "
+      "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint::text, ''), "
+      "coalesce(s.wal_status, ''), coalesce(a.application_name, '') "
+      "FROM pg_replication_slots s LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid "
+      "WHERE s.slot_name = $1",
+      {config.source.slot});
+  if (!rows.ok()) {
+    std::cerr << "outbox-relay status: " << rows.error().message() << "\n";
+    return kExitFailure;
+  }
+  PGresult* r = rows->get();
+  if (PQntuples(r) == 0) {
+    if (json) {
+      std::string out = "{\"slot\":";
+      append_json_string(out, config.source.slot);
+      std::cout << out << ",\"exists\":false}\n";
+    } else {
+      std::cout << "slot " << config.source.slot << " does not exist (run creates it)\n";
+    }
+    return kExitFailure;
+  }
+  auto field = [&](int column) { return std::string(PQgetvalue(r, 0, column)); };
+  const bool active = field(1) == "true";
+  if (json) {
+    std::string out = "{\"slot\":";
+    append_json_string(out, field(0));
+    out += ",\"exists\":true,\"connected\":" + std::string(active ? "true" : "false");
+    out += ",\"active_pid\":" + (field(2).empty() ? std::string("null") : field(2));
+    out += ",\"application_name\":";
+    append_json_string(out, field(7));
+    out += ",\"confirmed_lsn\":";
+    append_json_string(out, field(3));
+    out += ",\"server_lsn\":";
+    append_json_string(out, field(4));
+    out += ",\"lag_bytes\":" + (field(5).empty() ? std::string("null") : field(5));
+    out += ",\"wal_status\":";
+    append_json_string(out, field(6));
+    std::cout << out << "}\n";
+  } else {
+    std::cout << "slot:          " << field(0) << "\n"
+              << "connected:     "
+              << (active ? "yes (PID " + field(2) + ", " + field(7) + ")" : std::string("no"))
+              << "\n"
+              << "confirmed LSN: " << field(3) << "\n"
+              << "server LSN:    " << field(4) << "\n"
+              << "lag:           " << field(5) << " bytes\n"
+              << "WAL status:    " << field(6) << "\n";
+  }
+  return kExitOk;
+}
+
+int run_migrations(const Config& config) {
+  auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
+  if (!connection.ok()) {
+    kLog.error("cannot connect to PostgreSQL", {{"error", connection.error().message()}});
+    return kExitFailure;
+  }
+  auto applied = apply_migrations(*connection, config);
+  if (!applied.ok()) {
+    kLog.error("migration failed", {{"error", applied.error().message()}});
+    return kExitFailure;
+  }
+  if (applied->empty()) {
+    std::cout << "migrations: up to date (" << embedded_migrations().size() << " applied before)\n";
+  }
+  for (const auto& name : *applied) std::cout << "migrations: applied " << name << "\n";
+  return kExitOk;
+}
+
+}  // namespace outbox

@@ -1,0 +1,434 @@
+#include "relay/relay_session.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace outbox {
+namespace {
+
+// Ticket layout: bit 63 marks a dead letter, bits 40-62 the session generation, bits 0-39 the
+// tracker's ticket (a transaction sequence number).
+constexpr std::uint64_t kDeadLetterBit = std::uint64_t{1} << 63;
+constexpr int kGenerationShift = 40;
+constexpr std::uint64_t kTrackerMask = (std::uint64_t{1} << kGenerationShift) - 1;
+constexpr std::uint64_t kGenerationMask = (std::uint64_t{1} << 23) - 1;
+
+// Frames handled before the loop looks at deliveries, signals and deadlines again.
+constexpr int kFramesPerBatch = 1024;
+// The least time between two status updates sent because the confirmed position moved.
+constexpr auto kMinStatusGap = std::chrono::milliseconds(10);
+
+std::string_view header_value(const OutgoingRecord& record, std::string_view name) {
+  for (const auto& header : record.headers) {
+    if (header.name == name) return header.value;
+  }
+  return {};
+}
+
+}  // namespace
+
+RelaySession::RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
+                           std::uint32_t generation, SignalWatch& signals)
+    : config_(config),
+      sink_(sink),
+      stream_(std::move(stream)),
+      signals_(signals),
+      generation_(generation & kGenerationMask),
+      decoder_(PgoutputOptions{.protocol_version = 1}),
+      mapper_(config),
+      tracker_(start),
+      received_lsn_(start),
+      last_sent_flush_(start) {}
+
+std::uint64_t RelaySession::ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const {
+  return (dead_letter ? kDeadLetterBit : 0) | (std::uint64_t{generation_} << kGenerationShift) |
+         (tracker_ticket & kTrackerMask);
+}
+
+bool RelaySession::paused() const {
+  return stalled_.has_value() || !dead_letters_.empty() ||
+         tracker_.in_flight_events() >= config_.sink.max_in_flight_events;
+}
+
+void RelaySession::end(SessionEnd end, std::string reason) {
+  if (!result_) result_ = SessionResult{end, std::move(reason), tracker_.confirmable()};
+}
+
+SessionResult RelaySession::run() {
+  log_.info("streaming", {{"slot", config_.source.slot},
+                          {"from", tracker_.confirmable().to_string()},
+                          {"publication", config_.source.publication}});
+  last_status_sent_ = Clock::now();
+  while (true) {
+    if (signals_.poll() > 0 && !stopping_) {
+      stopping_ = true;
+      stop_deadline_ = Clock::now() + kShutdownDrainTimeout;
+      log_.info("stopping: no more reading; waiting for outstanding deliveries",
+                {{"in_flight", std::to_string(tracker_.in_flight_events())},
+                 {"timeout_s", std::to_string(kShutdownDrainTimeout.count())}});
+    }
+    if (signals_.received() >= 2) {
+      log_.warn(
+          "second signal: stopping at once; unconfirmed events will be sent again on restart");
+      end(SessionEnd::kStopped, "stopped at once by a second signal");
+      return finish();
+    }
+    if (stopping_ && !result_ && (sink_.in_flight() == 0 || Clock::now() >= stop_deadline_)) {
+      end(SessionEnd::kStopped, sink_.in_flight() == 0
+                                    ? "stopped by a signal"
+                                    : "stopped by a signal with deliveries still outstanding");
+    }
+    if (result_) return finish();
+
+    bool more_frames = false;
+    if (!stopping_ && !paused()) {
+      if (!pump_frames(more_frames)) return finish();
+    }
+
+    sink_.poll_deliveries(*this);
+    retry_stalled();
+    publish_dead_letters();
+    if (const auto fatal = sink_.fatal_error()) {
+      end(SessionEnd::kSinkFatal, *fatal);
+      return finish();
+    }
+    if (result_) continue;
+
+    const bool now_paused = paused();
+    if (now_paused != backpressure_) {
+      backpressure_ = now_paused;
+      if (now_paused) ++stats_.backpressure_episodes;
+      log_.info(now_paused ? "back-pressure on: not reading PostgreSQL until deliveries catch up"
+                           : "back-pressure off",
+                {{"in_flight", std::to_string(tracker_.in_flight_events())}});
+    }
+    if (!send_status(false)) return finish();
+
+    // Wait for the socket, deliveries, a signal or the next status deadline.
+    pollfd fds[3];
+    nfds_t count = 0;
+    const bool reading = !stopping_ && !paused();
+    fds[count++] = {
+        stream_.socket(),
+        static_cast<short>((reading ? POLLIN : 0) | (stream_.wants_write() ? POLLOUT : 0)), 0};
+    if (sink_.wakeup_fd() >= 0) fds[count++] = {sink_.wakeup_fd(), POLLIN, 0};
+    fds[count++] = {signals_.fd(), POLLIN, 0};
+    auto deadline = last_status_sent_ + config_.source.status_interval;
+    if (stopping_) deadline = std::min(deadline, stop_deadline_);
+    int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count() + 1,
+        0, 1000));
+    // Work left without waiting for anything: frames already buffered, deliveries to serve
+    // without a descriptor, or records waiting for room.
+    if (more_frames || sink_.wakeup_fd() < 0 || stalled_ || !dead_letters_.empty()) {
+      timeout_ms = (more_frames || sink_.wakeup_fd() < 0) ? 0 : std::min(timeout_ms, 10);
+    }
+    if (::poll(fds, count, timeout_ms) < 0 && errno != EINTR) {
+      end(SessionEnd::kConnectionLost, std::string("poll: ") + std::strerror(errno));
+      continue;
+    }
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+      if (auto consumed = stream_.consume_input(); !consumed.ok()) {
+        end(SessionEnd::kConnectionLost, consumed.error().message());
+        continue;
+      }
+    }
+    if (fds[0].revents & POLLOUT) {
+      if (auto flushed = stream_.flush(); !flushed.ok()) {
+        end(SessionEnd::kConnectionLost, flushed.error().message());
+      }
+    }
+  }
+}
+
+bool RelaySession::pump_frames(bool& more) {
+  for (int handled = 0; handled < kFramesPerBatch; ++handled) {
+    if (paused() || result_) return !result_.has_value();
+    PgBuffer frame;
+    std::size_t length = 0;
+    auto status = stream_.next_frame(frame, length);
+    if (!status.ok()) {
+      end(SessionEnd::kConnectionLost, status.error().message());
+      return false;
+    }
+    if (*status == ReplicationStream::ReadStatus::kNeedInput) return true;
+    if (*status == ReplicationStream::ReadStatus::kEnded) {
+      end(SessionEnd::kConnectionLost, "the server ended the replication stream");
+      return false;
+    }
+    if (!handle_frame(std::move(frame), length)) return false;
+  }
+  more = true;
+  return true;
+}
+
+bool RelaySession::handle_frame(PgBuffer frame, std::size_t length) {
+  const std::string_view bytes(frame.get(), length);
+  const auto message = decode_replication_message(bytes);
+  if (!message.ok()) {
+    end(SessionEnd::kProtocolError,
+        message.error().message() + " (after " + received_lsn_.to_string() + ")");
+    return false;
+  }
+  if (const auto* keepalive = std::get_if<PrimaryKeepalive>(&*message)) {
+    tracker_.server_position(keepalive->wal_end);
+    if (keepalive->reply_requested) reply_due_ = true;
+    return true;
+  }
+  const auto& xlog = std::get<XLogData>(*message);
+  received_lsn_ = std::max(received_lsn_, xlog.wal_end);
+  const auto decoded = decoder_.decode(xlog.data);
+  if (!decoded.ok()) {
+    end(SessionEnd::kProtocolError,
+        decoded.error().message() + " (at " + xlog.wal_start.to_string() + ")");
+    return false;
+  }
+  return handle_message(*decoded, frame);
+}
+
+bool RelaySession::handle_message(const PgoutputMessage& message, PgBuffer& frame) {
+  if (const auto* begin = std::get_if<Begin>(&message)) {
+    if (auto started = tracker_.begin_transaction(); !started.ok()) {
+      end(SessionEnd::kProtocolError, started.error().message());
+      return false;
+    }
+    commit_time_ms_ = begin->commit_time.unix_millis();
+  } else if (const auto* commit = std::get_if<Commit>(&message)) {
+    if (auto committed = tracker_.commit_transaction(commit->end_lsn); !committed.ok()) {
+      end(SessionEnd::kProtocolError, committed.error().message());
+      return false;
+    }
+    ++stats_.transactions;
+  } else if (const auto* relation = std::get_if<Relation>(&message)) {
+    const auto& cached = relations_.update(*relation);
+    if (auto known = mapper_.on_relation(cached); !known.ok()) {
+      end(SessionEnd::kProtocolError, known.error().message());
+      return false;
+    }
+  } else if (const auto* insert = std::get_if<Insert>(&message)) {
+    return handle_insert(*insert, frame);
+  }
+  // Update, Delete, Truncate, Type, Origin and logical messages are not events.
+  return true;
+}
+
+bool RelaySession::handle_insert(const Insert& insert, PgBuffer& frame) {
+  if (!mapper_.is_outbox(insert.relation_id)) return true;
+  auto event = mapper_.map(insert.new_tuple, commit_time_ms_);
+  if (!event.ok() && event.error().code() == ErrorCode::kMalformedMessage) {
+    end(SessionEnd::kProtocolError, event.error().message());
+    return false;
+  }
+  auto ticket = tracker_.add_event();
+  if (!ticket.ok()) {
+    end(SessionEnd::kProtocolError, ticket.error().message());
+    return false;
+  }
+  if (!event.ok()) {
+    // The row cannot become a record (a NULL required column, an invalid topic name).
+    permanent_failure(ticket_of(*ticket, false), event.error().message(), nullptr, {});
+    return !result_.has_value();
+  }
+  publish_event(std::move(event).value(), ticket_of(*ticket, false), frame);
+  return !result_.has_value();
+}
+
+void RelaySession::publish_event(MappedEvent event, std::uint64_t ticket, PgBuffer& frame) {
+  const auto outcome = sink_.publish(event.record, ticket);
+  switch (outcome.status) {
+    case PublishStatus::kAccepted:
+      ++stats_.events_published;
+      return;
+    case PublishStatus::kQueueFull:
+      stalled_ = StalledRecord{std::move(frame), event, ticket};
+      return;
+    case PublishStatus::kRejected:
+      permanent_failure(ticket, outcome.error, &event.record, event.event_id);
+      return;
+    case PublishStatus::kFatal:
+      end(SessionEnd::kSinkFatal, outcome.error);
+      return;
+  }
+}
+
+void RelaySession::retry_stalled() {
+  if (!stalled_ || result_) return;
+  StalledRecord stalled = std::move(*stalled_);
+  stalled_.reset();
+  publish_event(stalled.event, stalled.ticket, stalled.frame);
+}
+
+void RelaySession::on_delivery(const DeliveryReport& report) {
+  if (((report.ticket >> kGenerationShift) & kGenerationMask) != generation_) return;  // stale
+  const bool dead_letter = (report.ticket & kDeadLetterBit) != 0;
+  const LsnTracker::Ticket tracker_ticket = report.ticket & kTrackerMask;
+  if (report.delivered) {
+    tracker_.event_done(tracker_ticket);
+    if (dead_letter) {
+      ++stats_.events_dead_lettered;
+    } else {
+      ++stats_.events_delivered;
+    }
+    return;
+  }
+  if (dead_letter) {
+    ++stats_.events_failed;
+    log_.error("the dead-letter topic refused an event; halting without confirming past it",
+               {{"topic", std::string(report.record.topic)}, {"error", report.error}});
+    end(SessionEnd::kHalted, "dead-letter topic " + std::string(report.record.topic) +
+                                 " refused an event: " + report.error);
+    return;
+  }
+  permanent_failure(report.ticket, "delivery failed: " + report.error, &report.record,
+                    header_value(report.record, "id"));
+}
+
+void RelaySession::permanent_failure(std::uint64_t ticket, const std::string& why,
+                                     const OutgoingRecord* record, std::string_view event_id) {
+  ++stats_.events_failed;
+  const std::string id = event_id.empty() ? std::string("?") : std::string(event_id);
+  const std::string topic = record ? std::string(record->topic) : std::string("-");
+  switch (config_.sink.on_permanent_error) {
+    case PermanentErrorPolicy::kHalt:
+      log_.error(
+          "an event cannot be published; halting (on_permanent_error: halt). Nothing past "
+          "it is confirmed: fix the cause and restart, or choose dlq or skip",
+          {{"event_id", id}, {"topic", topic}, {"error", why}});
+      end(SessionEnd::kHalted, "event " + id + ": " + why);
+      return;
+    case PermanentErrorPolicy::kSkip: {
+      long suppressed = 0;
+      if (failure_log_limit_.allow(suppressed)) {
+        log_.warn("skipping an event that cannot be published (on_permanent_error: skip)",
+                  {{"event_id", id},
+                   {"topic", topic},
+                   {"error", why},
+                   {"suppressed", std::to_string(suppressed)}});
+      }
+      ++stats_.events_skipped;
+      tracker_.event_done(ticket & kTrackerMask);
+      return;
+    }
+    case PermanentErrorPolicy::kDlq:
+      dead_letter(ticket, why, record, event_id);
+      return;
+  }
+}
+
+void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
+                               const OutgoingRecord* record, std::string_view event_id) {
+  long suppressed = 0;
+  if (failure_log_limit_.allow(suppressed)) {
+    log_.warn("dead-lettering an event that cannot be published",
+              {{"event_id", std::string(event_id)},
+               {"dlq_topic", config_.sink.dlq_topic},
+               {"error", why},
+               {"suppressed", std::to_string(suppressed)}});
+  }
+  PendingDeadLetter letter;
+  letter.topic = config_.sink.dlq_topic;
+  letter.ticket = ticket | kDeadLetterBit;
+  letter.timestamp_ms = record ? record->timestamp_ms : commit_time_ms_;
+  if (record != nullptr) {
+    letter.key.assign(record->key);
+    // A value the sink refused (too large, say) would be refused again: keep it only when the
+    // failure was not about the record itself being rejected at publish time.
+    if (why.rfind("delivery failed", 0) == 0) letter.value.assign(record->value);
+    for (const auto& header : record->headers) {
+      letter.headers.emplace_back(std::string(header.name), std::string(header.value));
+    }
+    letter.headers.emplace_back("outbox.original_topic", std::string(record->topic));
+  }
+  if (!event_id.empty() && !record) letter.headers.emplace_back("id", std::string(event_id));
+  letter.headers.emplace_back("outbox.error", why);
+  letter.headers.emplace_back("outbox.table", config_.source.table);
+  dead_letters_.push_back(std::move(letter));
+  publish_dead_letters();
+}
+
+void RelaySession::publish_dead_letters() {
+  while (!dead_letters_.empty() && !result_) {
+    const PendingDeadLetter& letter = dead_letters_.front();
+    std::vector<RecordHeader> headers;
+    for (const auto& [name, value] : letter.headers) headers.push_back({name, value});
+    OutgoingRecord record{letter.topic, letter.key, letter.value, headers, letter.timestamp_ms};
+    const auto outcome = sink_.publish(record, letter.ticket);
+    if (outcome.status == PublishStatus::kQueueFull) return;
+    if (outcome.status == PublishStatus::kFatal) {
+      end(SessionEnd::kSinkFatal, outcome.error);
+      return;
+    }
+    if (outcome.status == PublishStatus::kRejected) {
+      log_.error("the dead-letter topic refused an event; halting without confirming past it",
+                 {{"topic", letter.topic}, {"error", outcome.error}});
+      end(SessionEnd::kHalted,
+          "dead-letter topic " + letter.topic + " refused an event: " + outcome.error);
+      return;
+    }
+    dead_letters_.pop_front();
+  }
+}
+
+bool RelaySession::send_status(bool force) {
+  const auto now = Clock::now();
+  const Lsn confirmable = tracker_.confirmable();
+  const bool moved = confirmable > last_sent_flush_ && now - last_status_sent_ >= kMinStatusGap;
+  const bool due = now - last_status_sent_ >= config_.source.status_interval;
+  if (!force && !reply_due_ && !moved && !due) return true;
+  const StandbyStatusUpdate update{
+      .written_lsn = std::max(received_lsn_, confirmable),
+      .flushed_lsn = confirmable,
+      .applied_lsn = confirmable,
+      .client_time = PgTimestamp::from_system(std::chrono::system_clock::now()),
+      .reply_requested = false};
+  if (auto sent = stream_.send_status(update); !sent.ok()) {
+    end(SessionEnd::kConnectionLost, sent.error().message());
+    return false;
+  }
+  if (confirmable > last_sent_flush_) {
+    log_.debug("confirmed", {{"lsn", confirmable.to_string()}});
+  }
+  last_sent_flush_ = confirmable;
+  last_status_sent_ = now;
+  reply_due_ = false;
+  return true;
+}
+
+SessionResult RelaySession::finish() {
+  // Whatever ended the session, deliveries already on their way still move the confirmable
+  // position: wait for them (bounded) unless the operator asked to stop at once. A halt still
+  // confirms everything before the failed event, and a reconnect resumes after what was delivered.
+  if (result_->end != SessionEnd::kSinkFatal && signals_.received() < 2 && sink_.in_flight() > 0) {
+    const auto timeout = result_->end == SessionEnd::kConnectionLost ? std::chrono::seconds(10)
+                                                                     : kShutdownDrainTimeout;
+    sink_.drain(*this, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+  }
+  SessionResult result = *result_;
+  result.confirmed = tracker_.confirmable();
+  // Tell the server how far we got, if the connection still works: a graceful stop confirms
+  // everything delivered.
+  if (result.end != SessionEnd::kConnectionLost) {
+    if (send_status(true)) {
+      const auto deadline = Clock::now() + std::chrono::seconds(5);
+      while (stream_.wants_write() && Clock::now() < deadline) {
+        pollfd fd{stream_.socket(), POLLOUT, 0};
+        ::poll(&fd, 1, 100);
+        if (!stream_.flush().ok()) break;
+      }
+    }
+  }
+  log_.info("session ended", {{"reason", result.reason},
+                              {"confirmed", result.confirmed.to_string()},
+                              {"published", std::to_string(stats_.events_published)},
+                              {"delivered", std::to_string(stats_.events_delivered)},
+                              {"failed", std::to_string(stats_.events_failed)},
+                              {"dead_lettered", std::to_string(stats_.events_dead_lettered)},
+                              {"skipped", std::to_string(stats_.events_skipped)},
+                              {"in_flight", std::to_string(tracker_.in_flight_events())}});
+  return result;
+}
+
+}  // namespace outbox

@@ -1,0 +1,138 @@
+// One streaming session: a replication stream, the sink, the LSN tracker and the loop that
+// joins them, on one thread.
+//
+// The loop waits (poll) on the PostgreSQL socket, the sink's wake-up descriptor, the signal
+// descriptor and the next deadline. It reads PostgreSQL only while fewer than
+// max_in_flight_events are in flight: beyond that, TCP back-pressure reaches the walsender and
+// memory stays bounded however large a transaction is, while deliveries, status updates and
+// signals are still served.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "config/config.h"
+#include "decoder/pgoutput_decoder.h"
+#include "decoder/relation_cache.h"
+#include "relay/lsn_tracker.h"
+#include "relay/outbox_mapper.h"
+#include "relay/replication_stream.h"
+#include "relay/signals.h"
+#include "sinks/sink.h"
+
+namespace outbox {
+
+enum class SessionEnd {
+  kStopped,         // a signal asked for it; what was delivered is confirmed
+  kConnectionLost,  // PostgreSQL went away: reconnect and resume
+  kSinkFatal,       // the sink can deliver nothing more: replace it and resume
+  kHalted,          // an event could not be published and on_permanent_error is halt
+  kProtocolError,   // the stream is malformed or the outbox table unusable: stop
+};
+
+struct SessionResult {
+  SessionEnd end;
+  std::string reason;
+  Lsn confirmed;  // the last position confirmable when the session ended
+};
+
+// Counters of one session, for the shutdown summary (and the metrics of a later issue).
+struct SessionStats {
+  std::uint64_t events_published = 0;  // accepted by the sink
+  std::uint64_t events_delivered = 0;  // acknowledged
+  std::uint64_t events_failed = 0;     // could not be published or delivered
+  std::uint64_t events_dead_lettered = 0;
+  std::uint64_t events_skipped = 0;
+  std::uint64_t transactions = 0;
+  std::uint64_t backpressure_episodes = 0;
+};
+
+class RelaySession : private DeliveryHandler {
+ public:
+  // `generation` tells this session's delivery reports from a previous session's, which may
+  // still arrive from a sink that outlived its session.
+  RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
+               std::uint32_t generation, SignalWatch& signals);
+
+  SessionResult run();
+
+  const SessionStats& stats() const { return stats_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // A record the sink could not take yet (queue full), kept with the frame its views point into.
+  struct StalledRecord {
+    PgBuffer frame;
+    MappedEvent event;
+    std::uint64_t ticket;
+  };
+  // A dead letter waiting for room in the sink; owns its bytes.
+  struct PendingDeadLetter {
+    std::string topic, key, value;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::int64_t timestamp_ms;
+    std::uint64_t ticket;
+  };
+
+  void on_delivery(const DeliveryReport& report) override;
+
+  bool paused() const;
+  // Reads and handles frames already received; returns false when the session must end.
+  bool pump_frames(bool& more);
+  bool handle_frame(PgBuffer frame, std::size_t length);
+  bool handle_message(const PgoutputMessage& message, PgBuffer& frame);
+  bool handle_insert(const Insert& insert, PgBuffer& frame);
+  void publish_event(MappedEvent event, std::uint64_t ticket, PgBuffer& frame);
+  void retry_stalled();
+  // Applies on_permanent_error to an event that cannot be published or was not delivered.
+  void permanent_failure(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
+                         std::string_view event_id);
+  void dead_letter(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
+                   std::string_view event_id);
+  void publish_dead_letters();
+  bool send_status(bool force);
+  void end(SessionEnd end, std::string reason);
+  SessionResult finish();
+
+  std::uint64_t ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const;
+
+  const Config& config_;
+  Sink& sink_;
+  ReplicationStream stream_;
+  SignalWatch& signals_;
+  std::uint32_t generation_;
+  Logger log_{"relay"};
+
+  PgoutputDecoder decoder_;
+  RelationCache relations_;
+  OutboxMapper mapper_;
+  LsnTracker tracker_;
+
+  std::int64_t commit_time_ms_ = 0;
+  Lsn received_lsn_;
+  Lsn last_sent_flush_;
+  Clock::time_point last_status_sent_{};
+  bool reply_due_ = false;
+
+  std::optional<StalledRecord> stalled_;
+  std::deque<PendingDeadLetter> dead_letters_;
+  bool backpressure_ = false;
+
+  bool stopping_ = false;
+  Clock::time_point stop_deadline_{};
+  std::optional<SessionResult> result_;
+
+  SessionStats stats_;
+  RateLimit failure_log_limit_{5, std::chrono::seconds(10)};
+};
+
+// How long a graceful stop waits for outstanding deliveries.
+inline constexpr std::chrono::seconds kShutdownDrainTimeout{30};
+
+}  // namespace outbox

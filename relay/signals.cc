@@ -1,0 +1,40 @@
+#include "relay/signals.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace outbox {
+
+Result<SignalWatch> SignalWatch::install() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    return Error{ErrorCode::kServerRefused, std::string("sigprocmask: ") + std::strerror(errno)};
+  }
+  const int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) {
+    return Error{ErrorCode::kServerRefused, std::string("signalfd: ") + std::strerror(errno)};
+  }
+  // A closed pipe (a consumer of our stdout going away) must be an error, not death.
+  signal(SIGPIPE, SIG_IGN);
+  return SignalWatch(fd);
+}
+
+SignalWatch::~SignalWatch() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int SignalWatch::poll() {
+  signalfd_siginfo info;
+  while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) ++received_;
+  return received_;
+}
+
+}  // namespace outbox

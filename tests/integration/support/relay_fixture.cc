@@ -1,0 +1,81 @@
+#include "tests/integration/support/relay_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "tests/integration/support/services.h"
+
+namespace outbox::testing {
+
+std::string event_id(long n) {
+  char id[40];
+  std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012lx", n);
+  return id;
+}
+
+RelayFixture::RelayFixture(const std::string& name)
+    : database_(name), slot_(unique_name("slot")), prefix_(unique_name(name)) {
+  const auto migrated = run_relay_command({"migrate", "--config", config_file()});
+  EXPECT_EQ(migrated.status, 0) << migrated.out << migrated.err;
+  session_ = std::make_unique<PgSession>(database_.name());
+}
+
+std::string RelayFixture::dsn() const { return services().pg_conninfo(database_.name()); }
+
+std::string RelayFixture::config(const std::string& sink_extra, const std::string& kafka_extra,
+                                 const std::string& routing_extra) const {
+  return "source:\n"
+         "  dsn: \"" +
+         dsn() +
+         "\"\n"
+         "  slot: " +
+         slot_ +
+         "\n"
+         "  status_interval_ms: 200\n"
+         "routing:\n"
+         "  topic: \"" +
+         prefix_ + ".{aggregate_type_lower}.events\"\n" + routing_extra +
+         "sink:\n"
+         "  kafka:\n"
+         "    bootstrap.servers: \"" +
+         services().kafka_bootstrap + "\"\n" + kafka_extra + sink_extra +
+         "metrics:\n"
+         "  listen: \"\"\n"
+         "log:\n"
+         "  level: debug\n";
+}
+
+std::string RelayFixture::config_file(const std::string& sink_extra, const std::string& kafka_extra,
+                                      const std::string& routing_extra) const {
+  return write_temp_file(prefix_ + ".yaml", config(sink_extra, kafka_extra, routing_extra));
+}
+
+std::unique_ptr<RelayProcess> RelayFixture::start_relay(const std::string& config_path,
+                                                        std::vector<std::string> extra_args) {
+  std::vector<std::string> args = {"run", "--config", config_path};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto relay = std::make_unique<RelayProcess>(args);
+  EXPECT_TRUE(relay->wait_for_log("streaming", std::chrono::seconds(60))) << relay->err();
+  return relay;
+}
+
+void RelayFixture::insert_event(const std::string& id, const std::string& aggregate_type,
+                                const std::string& aggregate_id, const std::string& event_type,
+                                const std::string& payload) {
+  session_->exec(
+      "INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload) VALUES "
+      "('" +
+      id + "', '" + aggregate_type + "', '" + aggregate_id + "', '" + event_type + "', '" +
+      payload + "')");
+}
+
+std::string RelayFixture::confirmed_lsn() {
+  const auto values = session_->column(
+      "SELECT coalesce(confirmed_flush_lsn::text, '') FROM pg_replication_slots WHERE slot_name = "
+      "'" +
+      slot_ + "'");
+  return values.empty() ? std::string() : values.front();
+}
+
+}  // namespace outbox::testing
