@@ -38,7 +38,8 @@ class Checker {
     if (report_.ok()) report_.failure_code = code;
     report_.lines.push_back({false, std::move(what), std::move(detail)});
   }
-  // A query that should not fail; a failure becomes a check line.
+  // A query that should not fail; a failure becomes a check line (and nullopt). No row or a
+  // NULL is the empty string, which callers test for ("no such table", "no such publication").
   std::optional<std::string> value(const char* what, const std::string& sql,
                                    const std::vector<std::string>& params = {}) {
     auto result = pg_.query_value(sql, params);
@@ -46,7 +47,7 @@ class Checker {
       fail(what, result.error().message(), result.error().code());
       return std::nullopt;
     }
-    return *result;
+    return result->value_or(std::string());
   }
 
   bool check_wal_level() {

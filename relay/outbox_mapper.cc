@@ -132,4 +132,27 @@ Result<MappedEvent> OutboxMapper::map(Tuple new_tuple, std::int64_t commit_time_
   return event;
 }
 
+MappedEvent OutboxMapper::salvage(Tuple new_tuple, std::int64_t commit_time_ms) {
+  MappedEvent event;
+  event.record.timestamp_ms = commit_time_ms;
+  if (!layout_ || new_tuple.size() != layout_->column_count()) return event;
+  OutboxRow row;
+  row.tuple = new_tuple;
+  row.layout = &*layout_;
+  event.event_id = row.column(layout_->id_index()).value_or(std::string_view());
+  event.record.key = row.column(key_index_).value_or(std::string_view());
+  event.record.value = row.column(layout_->payload_index()).value_or(std::string_view());
+  const auto aggregate_type = row.column(layout_->aggregate_type_index());
+  const auto event_type = row.column(layout_->event_type_index());
+  if (aggregate_type && (event_type || !template_uses_event_type_)) {
+    event.record.topic = topic_for(*aggregate_type, event_type.value_or(std::string_view()));
+  }
+  headers_.clear();
+  for (const auto& [name, index] : header_indexes_) {
+    if (const auto value = row.column(index)) headers_.push_back({name, *value});
+  }
+  event.record.headers = headers_;
+  return event;
+}
+
 }  // namespace outbox

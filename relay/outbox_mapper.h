@@ -40,6 +40,11 @@ class OutboxMapper {
   // unroutable: a NULL required column, a NULL key, a topic name Kafka would refuse.
   Result<MappedEvent> map(Tuple new_tuple, std::int64_t commit_time_ms);
 
+  // For a row map() refused: what it does carry (id, key, payload, the header columns that are
+  // not NULL, the topic it would route to, empty when unknown), so that logs name the event and
+  // a dead letter keeps it. Views as map()'s.
+  MappedEvent salvage(Tuple new_tuple, std::int64_t commit_time_ms);
+
  private:
   const std::string& topic_for(std::string_view aggregate_type, std::string_view event_type);
 

@@ -170,9 +170,13 @@ int check_relay(const Config& config) {
     for (const auto& line : report.lines) print(line.ok, line.what, line.detail);
     auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
     if (!replication.ok()) {
+      // The server refuses a role without REPLICATION the same way as a pg_hba.conf rule does:
+      // point at the cause it names.
+      const std::string& why = replication.error().message();
       print(false, "replication connection",
-            replication.error().message() +
-                " (pg_hba.conf must allow a 'replication' connection for this role)");
+            why + (why.find("superuser or replication role") != std::string::npos
+                       ? " (the role lacks the REPLICATION attribute: see role privileges)"
+                       : " (pg_hba.conf must allow a 'replication' connection for this role)"));
     } else {
       PgResult identify(PQexec(replication->raw(), "IDENTIFY_SYSTEM"));
       if (PQresultStatus(identify.get()) == PGRES_TUPLES_OK && PQntuples(identify.get()) == 1) {

@@ -48,9 +48,17 @@ std::uint64_t RelaySession::ticket_of(LsnTracker::Ticket tracker_ticket, bool de
          (tracker_ticket & kTrackerMask);
 }
 
-bool RelaySession::paused() const {
-  return stalled_.has_value() || !dead_letters_.empty() ||
-         tracker_.in_flight_events() >= config_.sink.max_in_flight_events;
+bool RelaySession::paused() {
+  // Hysteresis: stop reading at the limit, read again only once a tenth of it has drained, so
+  // back-pressure does not flap (and log) at every delivery.
+  const std::size_t in_flight = tracker_.in_flight_events();
+  const std::size_t limit = config_.sink.max_in_flight_events;
+  if (in_flight >= limit) {
+    over_limit_ = true;
+  } else if (over_limit_ && in_flight <= limit - limit / 10) {
+    over_limit_ = false;
+  }
+  return stalled_.has_value() || !dead_letters_.empty() || over_limit_;
 }
 
 void RelaySession::end(SessionEnd end, std::string reason) {
@@ -228,8 +236,11 @@ bool RelaySession::handle_insert(const Insert& insert, PgBuffer& frame) {
     return false;
   }
   if (!event.ok()) {
-    // The row cannot become a record (a NULL required column, an invalid topic name).
-    permanent_failure(ticket_of(*ticket, false), event.error().message(), nullptr, {});
+    // The row cannot become a record (a NULL required column, an invalid topic name). The policy
+    // gets what the row does carry: logs name the event, and a dead letter keeps it.
+    const MappedEvent partial = mapper_.salvage(insert.new_tuple, commit_time_ms_);
+    permanent_failure(ticket_of(*ticket, false), event.error().message(), &partial.record,
+                      partial.event_id, /*keep_value=*/true);
     return !result_.has_value();
   }
   publish_event(std::move(event).value(), ticket_of(*ticket, false), frame);
@@ -246,7 +257,8 @@ void RelaySession::publish_event(MappedEvent event, std::uint64_t ticket, PgBuff
       stalled_ = StalledRecord{std::move(frame), event, ticket};
       return;
     case PublishStatus::kRejected:
-      permanent_failure(ticket, outcome.error, &event.record, event.event_id);
+      permanent_failure(ticket, outcome.error, &event.record, event.event_id,
+                        /*keep_value=*/false);
       return;
     case PublishStatus::kFatal:
       end(SessionEnd::kSinkFatal, outcome.error);
@@ -283,14 +295,16 @@ void RelaySession::on_delivery(const DeliveryReport& report) {
     return;
   }
   permanent_failure(report.ticket, "delivery failed: " + report.error, &report.record,
-                    header_value(report.record, "id"));
+                    header_value(report.record, "id"), /*keep_value=*/true);
 }
 
 void RelaySession::permanent_failure(std::uint64_t ticket, const std::string& why,
-                                     const OutgoingRecord* record, std::string_view event_id) {
+                                     const OutgoingRecord* record, std::string_view event_id,
+                                     bool keep_value) {
   ++stats_.events_failed;
   const std::string id = event_id.empty() ? std::string("?") : std::string(event_id);
-  const std::string topic = record ? std::string(record->topic) : std::string("-");
+  const std::string topic =
+      record && !record->topic.empty() ? std::string(record->topic) : std::string("-");
   switch (config_.sink.on_permanent_error) {
     case PermanentErrorPolicy::kHalt:
       log_.error(
@@ -313,13 +327,14 @@ void RelaySession::permanent_failure(std::uint64_t ticket, const std::string& wh
       return;
     }
     case PermanentErrorPolicy::kDlq:
-      dead_letter(ticket, why, record, event_id);
+      dead_letter(ticket, why, record, event_id, keep_value);
       return;
   }
 }
 
 void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
-                               const OutgoingRecord* record, std::string_view event_id) {
+                               const OutgoingRecord* record, std::string_view event_id,
+                               bool keep_value) {
   long suppressed = 0;
   if (failure_log_limit_.allow(suppressed)) {
     log_.warn("dead-lettering an event that cannot be published",
@@ -334,15 +349,17 @@ void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
   letter.timestamp_ms = record ? record->timestamp_ms : commit_time_ms_;
   if (record != nullptr) {
     letter.key.assign(record->key);
-    // A value the sink refused (too large, say) would be refused again: keep it only when the
-    // failure was not about the record itself being rejected at publish time.
-    if (why.rfind("delivery failed", 0) == 0) letter.value.assign(record->value);
+    if (keep_value) letter.value.assign(record->value);
     for (const auto& header : record->headers) {
       letter.headers.emplace_back(std::string(header.name), std::string(header.value));
     }
-    letter.headers.emplace_back("outbox.original_topic", std::string(record->topic));
+    if (!record->topic.empty()) {
+      letter.headers.emplace_back("outbox.original_topic", std::string(record->topic));
+    }
   }
-  if (!event_id.empty() && !record) letter.headers.emplace_back("id", std::string(event_id));
+  if (!event_id.empty() && (!record || header_value(*record, "id").empty())) {
+    letter.headers.emplace_back("id", std::string(event_id));
+  }
   letter.headers.emplace_back("outbox.error", why);
   letter.headers.emplace_back("outbox.table", config_.source.table);
   dead_letters_.push_back(std::move(letter));

@@ -82,7 +82,7 @@ class RelaySession : private DeliveryHandler {
 
   void on_delivery(const DeliveryReport& report) override;
 
-  bool paused() const;
+  bool paused();
   // Reads and handles frames already received; returns false when the session must end.
   bool pump_frames(bool& more);
   bool handle_frame(PgBuffer frame, std::size_t length);
@@ -91,10 +91,12 @@ class RelaySession : private DeliveryHandler {
   void publish_event(MappedEvent event, std::uint64_t ticket, PgBuffer& frame);
   void retry_stalled();
   // Applies on_permanent_error to an event that cannot be published or was not delivered.
+  // `keep_value`: whether a dead letter may carry the record's value (not when Kafka refused the
+  // record itself, e.g. as too large: it would refuse the dead letter too).
   void permanent_failure(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
-                         std::string_view event_id);
+                         std::string_view event_id, bool keep_value);
   void dead_letter(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
-                   std::string_view event_id);
+                   std::string_view event_id, bool keep_value);
   void publish_dead_letters();
   bool send_status(bool force);
   void end(SessionEnd end, std::string reason);
@@ -123,6 +125,7 @@ class RelaySession : private DeliveryHandler {
   std::optional<StalledRecord> stalled_;
   std::deque<PendingDeadLetter> dead_letters_;
   bool backpressure_ = false;
+  bool over_limit_ = false;
 
   bool stopping_ = false;
   Clock::time_point stop_deadline_{};
