@@ -1,0 +1,531 @@
+// `outbox-relay check`, `run` and `migrate` refusing to start on bad input: a bad configuration
+// (exit 2, naming the key), an unreachable server, a wrong wal_level, missing privileges, a
+// missing table, column, publication or slot (exit 1, naming the problem and what to run).
+// And the healthy path: check passes, status --json, migrate twice.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "tests/integration/support/json_object.h"
+#include "tests/integration/support/kafka_reader.h"
+#include "tests/integration/support/private_services.h"
+#include "tests/integration/support/relay_fixture.h"
+#include "tests/integration/support/services.h"
+
+namespace outbox::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A TCP port on 127.0.0.1 that refuses connections: bound (so nobody else takes it) but not
+// listening, for as long as the object lives.
+class ClosedPort {
+ public:
+  ClosedPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot reserve a closed port";
+      return;
+    }
+    port_ = std::to_string(ntohs(address.sin_port));
+  }
+  ~ClosedPort() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+
+  const std::string& port() const { return port_; }
+
+ private:
+  int fd_;
+  std::string port_;
+};
+
+// A login role without REPLICATION, dropped with the object (declare it before the database
+// the test uses, so the database goes first).
+class PlainRole {
+ public:
+  PlainRole() : name_(unique_name("plain_role")) {
+    PgSession().exec("CREATE ROLE " + name_ + " LOGIN");
+  }
+  ~PlainRole() { PgSession().exec("DROP ROLE IF EXISTS " + name_); }
+  PlainRole(const PlainRole&) = delete;
+  PlainRole& operator=(const PlainRole&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+// A configuration file for `database` on the fixture's servers; `source_extra` lines go under
+// `source:` (indented by the caller), `sink_extra` under `sink:`.
+std::string config_for(const std::string& dsn, const std::string& slot,
+                       const std::string& bootstrap, const std::string& source_extra = {},
+                       const std::string& sink_extra = {}) {
+  return write_temp_file(slot + ".yaml",
+                         "source:\n  dsn: \"" + dsn + "\"\n  slot: " + slot + "\n" + source_extra +
+                             "sink:\n  kafka:\n    bootstrap.servers: \"" + bootstrap + "\"\n" +
+                             sink_extra + "metrics:\n  listen: \"\"\n");
+}
+
+RelayRun run(std::vector<std::string> args, std::vector<std::string> environment = {},
+             std::chrono::milliseconds timeout = 30s) {
+  return run_relay_command(std::move(args), std::move(environment), timeout);
+}
+
+// What a failed command printed, for assertion messages (without check's configuration block).
+std::string printed(const RelayRun& result) {
+  std::string out = result.out;
+  if (out.rfind("configuration:\n", 0) == 0) {
+    const auto end = out.find("\n\n");
+    out = "[configuration block left out]" + (end == std::string::npos ? "" : out.substr(end + 1));
+  }
+  return "exit " + std::to_string(result.status) + "\n--- stdout\n" + out + "\n--- stderr\n" +
+         result.err;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// `outbox-relay run` that must refuse to start: its exit status (-1 when it was still running
+// after `timeout`, then killed) and its log.
+RelayRun run_expecting_exit(const std::string& config_path, std::vector<std::string> extra = {},
+                            std::chrono::milliseconds timeout = 10s) {
+  std::vector<std::string> args = {"run", "--config", config_path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run(args, {}, timeout);
+}
+
+std::string slot_count(PgSession& admin, const std::string& slot) {
+  return admin.column("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'")
+      .at(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A bad configuration: exit 2 for every sub-command, naming where and what; nothing started.
+
+TEST(RelayCheck, EverySubCommandRefusesABadConfigFileWithExitTwoNamingEachKeyPath) {
+  ScratchDatabase database("badconf");
+  const std::string slot = unique_name("slot");
+  struct Case {
+    std::string what;
+    std::string source_extra;
+    std::string sink_extra;
+    std::vector<std::string> expected;  // each must appear in stderr
+  };
+  const std::vector<Case> cases = {
+      {"unknown key", "  slto: x\n", "", {":4: source.slto: unknown key", "known: dsn"}},
+      {"wrong type",
+       "  create_slot: maybe\n",
+       "",
+       {":4: source.create_slot: expected true or false, got \"maybe\""}},
+      {"bad enumeration",
+       "",
+       "  on_permanent_error: retry\n",
+       {"sink.on_permanent_error: expected one of halt, dlq, skip, got \"retry\""}},
+  };
+  PgSession admin(database.name());
+  for (const auto& c : cases) {
+    const auto file = config_for(services().pg_conninfo(database.name()), slot,
+                                 services().kafka_bootstrap, c.source_extra, c.sink_extra);
+    for (const std::string command : {"run", "check", "migrate"}) {
+      SCOPED_TRACE(c.what + ", " + command);
+      const auto result = run({command, "--config", file});
+      EXPECT_EQ(result.status, 2) << printed(result);
+      EXPECT_TRUE(contains(result.err, "invalid configuration")) << printed(result);
+      EXPECT_TRUE(contains(result.err, file)) << "names the file\n" << printed(result);
+      for (const auto& part : c.expected) {
+        EXPECT_TRUE(contains(result.err, part)) << "expected: " << part << "\n" << printed(result);
+      }
+    }
+  }
+  // A missing required key, without a file line number.
+  const auto no_dsn = write_temp_file(
+      "no-dsn.yaml", "source:\n  slot: " + slot + "\nsink:\n  kafka:\n    bootstrap.servers: \"" +
+                         services().kafka_bootstrap + "\"\n");
+  for (const std::string command : {"run", "check", "migrate"}) {
+    SCOPED_TRACE("missing source.dsn, " + command);
+    const auto result = run({command, "--config", no_dsn});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_TRUE(contains(result.err, "source.dsn: is required")) << printed(result);
+  }
+  // Nothing was started or created: no slot, no outbox table.
+  EXPECT_EQ(slot_count(admin, slot), "0");
+  EXPECT_EQ(
+      admin.column("SELECT coalesce(to_regclass('public.outbox_events')::text, 'none')").at(0),
+      "none");
+}
+
+TEST(RelayCheck, AMissingConfigFileIsExitTwoNamingTheFile) {
+  const std::string missing = "/nonexistent-" + unique_name("dir") + "/relay.yaml";
+  for (const std::string command : {"run", "check", "migrate", "status"}) {
+    SCOPED_TRACE(command);
+    const auto result = run({command, "--config", missing});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_TRUE(contains(result.err, missing + ": cannot read the configuration file"))
+        << printed(result);
+  }
+}
+
+TEST(RelayCheck, ABadSetValueAndAnUnknownEnvironmentVariableAreExitTwoNamingThem) {
+  ScratchDatabase database("badset");
+  const auto file = config_for(services().pg_conninfo(database.name()), unique_name("slot"),
+                               services().kafka_bootstrap);
+  {
+    const auto result = run({"check", "--config", file, "--set", "source.status_interval_ms=soon"});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_TRUE(contains(result.err,
+                         "--set source.status_interval_ms: expected a positive "
+                         "integer (milliseconds), got \"soon\""))
+        << printed(result);
+  }
+  {
+    const auto result = run({"run", "--config", file, "--set", "source.slto=x"});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_TRUE(contains(result.err, "--set source.slto: unknown key")) << printed(result);
+  }
+  for (const std::string command : {"run", "check", "migrate"}) {
+    SCOPED_TRACE(command);
+    const auto result = run({command, "--config", file}, {"OUTBOX_RELAY_SOURCE_SLTO=x"});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_TRUE(contains(result.err,
+                         "environment OUTBOX_RELAY_SOURCE_SLTO: source.slto: unknown "
+                         "key"))
+        << printed(result);
+  }
+  {
+    const auto result = run({"check", "--config", file}, {"OUTBOX_RELAY_SINK_TYPE=kafak"});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_TRUE(contains(result.err,
+                         "environment OUTBOX_RELAY_SINK_TYPE: sink.type: expected one "
+                         "of kafka, stdout, got \"kafak\""))
+        << printed(result);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers that cannot be reached.
+
+TEST(RelayCheck, CheckFailsOnAnUnreachablePostgresNamingTheConnectionProblem) {
+  ClosedPort closed;
+  const std::string dsn = "host=127.0.0.1 port=" + closed.port() +
+                          " user=postgres dbname=app connect_timeout=2 password=hunter2";
+  const auto file = config_for(dsn, unique_name("slot"), services().kafka_bootstrap);
+  const auto result = run({"check", "--config", file});
+  EXPECT_EQ(result.status, 1) << printed(result);
+  EXPECT_TRUE(contains(result.out, "FAIL  PostgreSQL connection: cannot connect to PostgreSQL"))
+      << printed(result);
+  EXPECT_TRUE(contains(result.out, "port " + closed.port())) << printed(result);
+  EXPECT_TRUE(contains(result.out, "Connection refused")) << printed(result);
+  EXPECT_TRUE(contains(result.out, "the relay cannot run")) << printed(result);
+  EXPECT_FALSE(contains(result.out + result.err, "hunter2")) << "the password leaked";
+}
+
+TEST(RelayCheck, RunKeepsRetryingAnUnreachablePostgresAndStopsCleanlyOnSigterm) {
+  ClosedPort closed;
+  const std::string dsn = "host=127.0.0.1 port=" + closed.port() +
+                          " user=postgres dbname=app connect_timeout=2 password=hunter2";
+  const auto file = config_for(dsn, unique_name("slot"), services().kafka_bootstrap);
+  RelayProcess relay({"run", "--config", file});
+  // Two attempts: it retries rather than giving up after the first.
+  ASSERT_TRUE(relay.wait_for_log("attempt=2", 15s)) << relay.err();
+  const auto log = relay.err();
+  EXPECT_TRUE(contains(log, "PostgreSQL unreachable; retrying")) << log;
+  EXPECT_TRUE(contains(log, "delay_ms=")) << log;
+  EXPECT_TRUE(contains(log, "Connection refused")) << log;
+  EXPECT_FALSE(contains(log, "hunter2")) << "the password leaked";
+  EXPECT_TRUE(relay.running());
+  relay.signal(SIGTERM);
+  const auto status = relay.wait(10s);
+  ASSERT_TRUE(status.has_value()) << "no exit within 10 s of SIGTERM\n" << relay.err();
+  EXPECT_EQ(*status, 0) << relay.err();
+}
+
+TEST(RelayCheck, CheckFailsOnAnUnreachableKafkaNamingTheServers) {
+  RelayFixture fixture("nokafka");
+  ClosedPort closed;
+  const std::string servers = "127.0.0.1:" + closed.port();
+  const auto result = run({"check", "--config", fixture.config_file(), "--set",
+                           "sink.kafka.bootstrap.servers=" + servers});
+  EXPECT_EQ(result.status, 1) << printed(result);
+  EXPECT_TRUE(contains(result.out,
+                       "FAIL  Kafka: Kafka at " + servers + " did not answer a metadata request"))
+      << printed(result);
+  EXPECT_TRUE(contains(result.out, "check bootstrap.servers")) << printed(result);
+  // PostgreSQL itself is fine: only Kafka fails.
+  EXPECT_TRUE(contains(result.out, "ok    outbox table")) << printed(result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL reachable, but not set up for the relay.
+
+TEST(RelayCheck, ARoleWithoutReplicationIsNamedWithTheAlterRoleToRun) {
+  PlainRole role;
+  RelayFixture fixture("norepl");
+  const std::string dsn = "host=" + services().pg_host + " port=" + services().pg_port +
+                          " user=" + role.name() + " dbname=" + fixture.database() +
+                          " connect_timeout=10";
+  const auto file = fixture.config_file();
+  const std::string fix = "ALTER ROLE \"" + role.name() + "\" REPLICATION";
+
+  const auto checked = run({"check", "--config", file, "--set", "source.dsn=" + dsn});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "FAIL  role privileges: role " + role.name() +
+                                        " lacks the REPLICATION attribute"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, fix)) << printed(checked);
+
+  const auto ran = run_expecting_exit(file, {"--set", "source.dsn=" + dsn});
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, fix)) << printed(ran);
+  EXPECT_FALSE(contains(ran.err, "streaming")) << printed(ran);
+  PgSession admin;
+  EXPECT_EQ(slot_count(admin, fixture.slot()), "0");
+}
+
+TEST(RelayCheck, AMissingOutboxTableIsNamedWithMigrateAsTheFix) {
+  ScratchDatabase database("notable");  // never migrated
+  const std::string slot = unique_name("slot");
+  const auto file =
+      config_for(services().pg_conninfo(database.name()), slot, services().kafka_bootstrap);
+
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "FAIL  outbox table: public.outbox_events does not exist"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "outbox-relay migrate")) << printed(checked);
+
+  const auto ran = run_expecting_exit(file);
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, "public.outbox_events does not exist")) << printed(ran);
+}
+
+TEST(RelayCheck, AnOutboxTableWithoutARequiredColumnIsNamedWithTheColumn) {
+  ScratchDatabase database("nocolumn");
+  PgSession(database.name())
+      .exec(
+          "CREATE TABLE outbox_events (id uuid PRIMARY KEY, aggregate_type text, "
+          "aggregate_id text, payload jsonb, created_at timestamp)");
+  const auto file = config_for(services().pg_conninfo(database.name()), unique_name("slot"),
+                               services().kafka_bootstrap);
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out,
+                       "FAIL  outbox table: public.outbox_events lacks column "
+                       "event_type (source.columns.event_type)"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "its columns are: id, aggregate_type, aggregate_id, payload"))
+      << printed(checked);
+
+  const auto ran = run_expecting_exit(file);
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, "lacks column event_type")) << printed(ran);
+}
+
+TEST(RelayCheck, APublicationWithoutTheOutboxTableIsNamedWithTheAlterPublicationToRun) {
+  RelayFixture fixture("pubnotable");
+  const std::string publication = unique_name("pub");
+  fixture.sql().exec("CREATE PUBLICATION " + publication);  // for no table at all
+  const std::string fix =
+      "ALTER PUBLICATION \"" + publication + "\" ADD TABLE \"public\".\"outbox_events\"";
+  const auto file = fixture.config_file();
+
+  const auto checked =
+      run({"check", "--config", file, "--set", "source.publication=" + publication});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "FAIL  publication: " + publication +
+                                        " exists but does not include public.outbox_events"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, fix)) << printed(checked);
+
+  const auto ran = run_expecting_exit(file, {"--set", "source.publication=" + publication});
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, fix)) << printed(ran);
+}
+
+TEST(RelayCheck, AMissingSlotItMayNotCreateIsNamedWithTheSqlToRun) {
+  RelayFixture fixture("noslot");
+  const std::string fix =
+      "SELECT pg_create_logical_replication_slot('" + fixture.slot() + "', 'pgoutput')";
+  const auto file = fixture.config_file();
+
+  const auto checked = run({"check", "--config", file, "--set", "source.create_slot=false"});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "FAIL  replication slot: " + fixture.slot() +
+                                        " does not exist and source.create_slot is false"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, fix)) << printed(checked);
+
+  const auto ran = run_expecting_exit(file, {"--set", "source.create_slot=false"});
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, fix)) << printed(ran);
+  EXPECT_EQ(fixture.sql()
+                .column("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" +
+                        fixture.slot() + "'")
+                .at(0),
+            "0");
+}
+
+// The outbox table exactly as the seed defines it, made by hand (no migrate, so no publication).
+void create_seed_table(const std::string& database) {
+  PgSession(database).exec(
+      "CREATE TABLE outbox_events (id UUID PRIMARY KEY, aggregate_type VARCHAR(255) NOT NULL, "
+      "aggregate_id VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL, payload JSONB NOT "
+      "NULL, created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, published BOOLEAN DEFAULT "
+      "FALSE, published_at TIMESTAMP)");
+}
+
+TEST(RelayCheck, AMissingPublicationItMayNotCreateIsNamedWithTheCreatePublicationToRun) {
+  ScratchDatabase database("nopub");
+  create_seed_table(database.name());
+  const auto file = config_for(services().pg_conninfo(database.name()), unique_name("slot"),
+                               services().kafka_bootstrap, "  create_publication: false\n");
+  const std::string fix =
+      "CREATE PUBLICATION \"outbox_pub\" FOR TABLE \"public\".\"outbox_events\" WITH (publish = "
+      "'insert')";
+
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out,
+                       "FAIL  publication: outbox_pub does not exist and "
+                       "source.create_publication is false"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, fix)) << printed(checked);
+
+  const auto ran = run_expecting_exit(file);
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, fix)) << printed(ran);
+}
+
+TEST(RelayCheck, RunCreatesAMissingPublicationItMayCreateAndStreamsThroughIt) {
+  RelayFixture fixture("makepub");
+  // The fixture migrated the default publication; the relay is pointed at another one.
+  const std::string publication = unique_name("pub");
+  const auto file = fixture.config_file();
+  const std::vector<std::string> set = {"--set", "source.publication=" + publication};
+
+  std::vector<std::string> check_args = {"check", "--config", file};
+  check_args.insert(check_args.end(), set.begin(), set.end());
+  const auto checked = run(check_args);
+  EXPECT_EQ(checked.status, 0) << printed(checked);
+  EXPECT_TRUE(contains(
+      checked.out, "ok    publication: " + publication + " does not exist yet; run will create it"))
+      << printed(checked);
+
+  auto relay = fixture.start_relay(file, set);
+  ASSERT_EQ(fixture.sql()
+                .column("SELECT count(*) FROM pg_publication_tables WHERE pubname = '" +
+                        publication + "' AND tablename = 'outbox_events'")
+                .at(0),
+            "1")
+      << relay->err();
+  fixture.insert_event(event_id(1), "Order", "order-1", "OrderCreated", R"({"n": 1})");
+  const auto records = read_topics({fixture.topic("order")}, 1, 20s);
+  EXPECT_EQ(records.size(), 1u) << relay->err();
+  relay->signal(SIGTERM);
+  const auto status = relay->wait(30s);
+  ASSERT_TRUE(status.has_value()) << relay->err();
+  EXPECT_EQ(*status, 0) << relay->err();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A server without logical decoding: a private PostgreSQL, since wal_level needs a restart.
+
+TEST(RelayCheck, AServerWithoutLogicalWalLevelIsNamedAndRunRefusesToStart) {
+  PrivateServices servers("walreplica");
+  ASSERT_TRUE(servers.ok());
+  {
+    std::unique_ptr<PGconn, PgConnDeleter> admin(PQconnectdb(servers.conninfo("postgres").c_str()));
+    ASSERT_EQ(PQstatus(admin.get()), CONNECTION_OK) << PQerrorMessage(admin.get());
+    PgResultPtr altered(PQexec(admin.get(), "ALTER SYSTEM SET wal_level = replica"));
+    ASSERT_EQ(PQresultStatus(altered.get()), PGRES_COMMAND_OK) << PQerrorMessage(admin.get());
+  }
+  ASSERT_TRUE(servers.stop_postgres());
+  ASSERT_TRUE(servers.start_postgres());
+  const auto file =
+      config_for(servers.conninfo("app"), unique_name("slot"), servers.kafka_bootstrap());
+
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out,
+                       "FAIL  wal_level: is 'replica'; logical decoding needs "
+                       "'logical'"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "wal_level = logical")) << printed(checked);
+
+  const auto ran = run_expecting_exit(file);
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, "wal_level: is 'replica'")) << printed(ran);
+}
+
+// ---------------------------------------------------------------------------------------------
+// All is well.
+
+TEST(RelayCheck, AHealthySetupPassesCheckReportsStatusAsJsonAndMigratesIdempotently) {
+  RelayFixture fixture("healthy");  // migrated once already
+  const auto file = fixture.config_file();
+
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 0) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "the relay can run")) << printed(checked);
+  EXPECT_FALSE(contains(checked.out, "FAIL")) << printed(checked);
+
+  auto relay = fixture.start_relay(file);
+  fixture.insert_event(event_id(1), "Order", "order-1", "OrderCreated", R"({"n": 1})");
+  ASSERT_EQ(read_topics({fixture.topic("order")}, 1, 20s).size(), 1u) << relay->err();
+  relay->signal(SIGTERM);
+  const auto stopped = relay->wait(30s);
+  ASSERT_TRUE(stopped.has_value()) << relay->err();
+  EXPECT_EQ(*stopped, 0) << relay->err();
+
+  const auto status = run({"status", "--config", file, "--json"});
+  EXPECT_EQ(status.status, 0) << printed(status);
+  std::string error;
+  const auto json = parse_json_object(status.out, &error);
+  ASSERT_TRUE(json.has_value()) << error << "\n" << printed(status);
+  using Kind = JsonMember::Kind;
+  ASSERT_EQ(json->count("slot"), 1u) << status.out;
+  EXPECT_EQ(json->at("slot").kind, Kind::kString);
+  EXPECT_EQ(json->at("slot").text, fixture.slot());
+  ASSERT_EQ(json->count("exists"), 1u) << status.out;
+  EXPECT_EQ(json->at("exists").text, "true");
+  ASSERT_EQ(json->count("connected"), 1u) << status.out;
+  EXPECT_EQ(json->at("connected").text, "false") << "the relay has stopped";
+  ASSERT_EQ(json->count("lag_bytes"), 1u) << status.out;
+  EXPECT_EQ(json->at("lag_bytes").kind, Kind::kNumber) << status.out;
+  ASSERT_EQ(json->count("confirmed_lsn"), 1u) << status.out;
+  EXPECT_EQ(json->at("confirmed_lsn").text, fixture.confirmed_lsn());
+  EXPECT_NE(json->at("confirmed_lsn").text, "");
+
+  for (int round = 0; round < 2; ++round) {
+    const auto migrated = run({"migrate", "--config", file});
+    EXPECT_EQ(migrated.status, 0) << printed(migrated);
+    EXPECT_TRUE(contains(migrated.out, "migrations: up to date")) << printed(migrated);
+  }
+}
+
+TEST(RelayCheck, StatusOfASlotThatDoesNotExistSaysSoAndFails) {
+  RelayFixture fixture("noslotstatus");
+  const auto status = run({"status", "--config", fixture.config_file(), "--json"});
+  EXPECT_EQ(status.status, 1) << printed(status);
+  const auto json = parse_json_object(status.out);
+  ASSERT_TRUE(json.has_value()) << printed(status);
+  EXPECT_EQ(json->at("slot").text, fixture.slot());
+  EXPECT_EQ(json->at("exists").text, "false");
+}
+
+}  // namespace
+}  // namespace outbox::testing
