@@ -8,6 +8,9 @@ pkg_check_modules(libsystemd REQUIRED IMPORTED_TARGET libsystemd)
 find_package(simdjson REQUIRED CONFIG)
 find_package(CLI11 REQUIRED CONFIG)
 find_package(prometheus-cpp REQUIRED CONFIG)
+# The HTTP server prometheus-cpp's pull module is built on: /metrics, /healthz and /readyz share
+# one listener, which prometheus-cpp's Exposer alone cannot give.
+find_package(civetweb REQUIRED CONFIG)
 find_package(yaml-cpp REQUIRED CONFIG)
 find_package(Threads REQUIRED)
 

@@ -5,13 +5,13 @@
 
 namespace outbox {
 
-Result<void> LsnTracker::begin_transaction() {
+Result<void> LsnTracker::begin_transaction(PgTimestamp commit_time) {
   if (open_) {
     return Error{ErrorCode::kMalformedMessage,
                  "Begin arrived while a transaction was still open (no Commit before it)"};
   }
   open_ = true;
-  entries_.push_back(Entry{});
+  entries_.push_back(Entry{.end_lsn = Lsn{}, .commit_time = commit_time});
   return {};
 }
 
@@ -46,6 +46,16 @@ void LsnTracker::event_done(Ticket ticket) {
   --entries_[ticket - front_ticket_].pending;
   --in_flight_;
   pop_done();
+}
+
+PgTimestamp LsnTracker::commit_time(Ticket ticket) const {
+  if (ticket < front_ticket_ || ticket - front_ticket_ >= entries_.size()) return {};
+  return entries_[ticket - front_ticket_].commit_time;
+}
+
+std::optional<PgTimestamp> LsnTracker::oldest_pending_commit_time() const {
+  if (entries_.empty()) return std::nullopt;
+  return entries_.front().commit_time;
 }
 
 void LsnTracker::server_position(Lsn wal_end) {

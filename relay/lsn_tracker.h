@@ -13,9 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 #include "common/lsn.h"
 #include "common/result.h"
+#include "decoder/pg_time.h"
 
 namespace outbox {
 
@@ -27,8 +29,9 @@ class LsnTracker {
   // `confirmed` is where the stream starts: the slot's confirmed position.
   explicit LsnTracker(Lsn confirmed) : confirmable_(confirmed) {}
 
-  // pgoutput Begin. Fails when a transaction is already open (a malformed stream).
-  Result<void> begin_transaction();
+  // pgoutput Begin, with the transaction's commit time (for latency and lag). Fails when a
+  // transaction is already open (a malformed stream).
+  Result<void> begin_transaction(PgTimestamp commit_time = {});
 
   // One event of the open transaction handed to the sink; the ticket comes back with its
   // delivery report. Fails when no transaction is open.
@@ -44,6 +47,11 @@ class LsnTracker {
   // A position the server reports (a keepalive's WAL end): confirmable when idle.
   void server_position(Lsn wal_end);
 
+  // The commit time of `ticket`'s transaction (valid while it has events pending).
+  PgTimestamp commit_time(Ticket ticket) const;
+  // The commit time of the oldest transaction not yet confirmable; nullopt when none waits.
+  std::optional<PgTimestamp> oldest_pending_commit_time() const;
+
   Lsn confirmable() const { return confirmable_; }
   std::size_t in_flight_events() const { return in_flight_; }
   bool transaction_open() const { return open_; }
@@ -53,6 +61,7 @@ class LsnTracker {
  private:
   struct Entry {
     Lsn end_lsn;  // invalid until committed
+    PgTimestamp commit_time;
     std::size_t pending = 0;
     bool committed = false;
   };

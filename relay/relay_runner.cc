@@ -9,6 +9,7 @@
 #include "config/redact.h"
 #include "relay/backoff.h"
 #include "relay/bootstrap.h"
+#include "relay/metrics_server.h"
 #include "relay/migrations.h"
 #include "relay/relay_session.h"
 #include "relay/signals.h"
@@ -25,10 +26,19 @@ Result<std::unique_ptr<Sink>> make_sink(const Config& config) {
   return make_kafka_sink(config.sink.kafka);
 }
 
-// Sleeps for `delay` unless a signal arrives first; true when one did.
-bool sleep_or_signal(SignalWatch& signals, std::chrono::milliseconds delay) {
-  pollfd fd{signals.fd(), POLLIN, 0};
-  ::poll(&fd, 1, static_cast<int>(delay.count()));
+// Sleeps for `delay` unless a signal arrives first; true when one did. Waiting to reconnect is
+// the loop being alive: the probe hears a heartbeat every second.
+bool sleep_or_signal(SignalWatch& signals, RelayProbe& probe, std::chrono::milliseconds delay) {
+  const auto until = std::chrono::steady_clock::now() + delay;
+  while (true) {
+    probe.heartbeat();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fd{signals.fd(), POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
+    if (signals.poll() > 0) return true;
+  }
   return signals.poll() > 0;
 }
 
@@ -43,11 +53,36 @@ int run_relay(const Config& config) {
     kLog.error("cannot install signal handling", {{"error", signals.error().message()}});
     return kExitFailure;
   }
+  NullProbe null_probe;
+  std::unique_ptr<MetricsServer> metrics;
+  if (!config.metrics.listen.empty()) {
+    auto started = MetricsServer::start(config.metrics.listen, OUTBOX_RELAY_VERSION);
+    if (!started.ok()) {
+      kLog.error("cannot serve metrics", {{"error", started.error().message()}});
+      return kExitUsage;
+    }
+    metrics = std::move(started).value();
+    kLog.info("serving /metrics, /healthz and /readyz",
+              {{"listen", config.metrics.listen}, {"port", std::to_string(metrics->port())}});
+  }
+  RelayProbe& probe = metrics ? static_cast<RelayProbe&>(*metrics) : null_probe;
+
   auto sink = make_sink(config);
   if (!sink.ok()) {
     kLog.error("cannot create the sink", {{"error", sink.error().message()}});
     return kExitUsage;
   }
+  // /readyz asks the sink whether Kafka answers; the check must never outlive the sink.
+  auto watch_sink = [&] {
+    if (!metrics) return;
+    if (!sink.ok()) {
+      metrics->set_kafka_check(nullptr);
+      return;
+    }
+    Sink* current = sink->get();
+    metrics->set_kafka_check([current] { return current->probe(std::chrono::seconds(2)); });
+  };
+  watch_sink();
   Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30));
   Lsn resume;
   std::uint32_t generation = 0;
@@ -59,7 +94,7 @@ int run_relay(const Config& config) {
     kLog.warn(std::string(what) + "; retrying", {{"error", why},
                                                  {"attempt", std::to_string(backoff.attempts())},
                                                  {"delay_ms", std::to_string(delay.count())}});
-    return !sleep_or_signal(*signals, delay);
+    return !sleep_or_signal(*signals, probe, delay);
   };
 
   while (signals->poll() == 0) {
@@ -107,7 +142,8 @@ int run_relay(const Config& config) {
               {{"slot", config.source.slot}, {"start", start.to_string()}});
 
     const auto session_start = std::chrono::steady_clock::now();
-    RelaySession session(config, **sink, std::move(stream).value(), start, ++generation, *signals);
+    RelaySession session(config, **sink, std::move(stream).value(), start, ++generation, *signals,
+                         probe);
     const SessionResult result = session.run();
     resume = std::max(resume, result.confirmed);
 
@@ -127,6 +163,7 @@ int run_relay(const Config& config) {
             {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
         return kExitFailure;
       case SessionEnd::kConnectionLost:
+        probe.reconnect(ReconnectTarget::kPostgres);
         if (std::chrono::steady_clock::now() - session_start >= kHealthySession) backoff.reset();
         if (!retry_later("PostgreSQL connection lost", result.reason)) return kExitOk;
         break;
@@ -138,8 +175,11 @@ int run_relay(const Config& config) {
             {{"reason", result.reason},
              {"resume", resume.to_string()},
              {"pipeline_restarts", std::to_string(pipeline_restarts)}});
+        probe.pipeline_restart();
+        if (metrics) metrics->set_kafka_check(nullptr);
         sink->reset();
         sink = make_sink(config);
+        watch_sink();
         if (!sink.ok()) {
           kLog.error("cannot create a new sink", {{"error", sink.error().message()}});
           return kExitFailure;

@@ -31,17 +31,20 @@ std::string_view header_value(const OutgoingRecord& record, std::string_view nam
 }  // namespace
 
 RelaySession::RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
-                           std::uint32_t generation, SignalWatch& signals)
+                           std::uint32_t generation, SignalWatch& signals, RelayProbe& probe)
     : config_(config),
       sink_(sink),
       stream_(std::move(stream)),
       signals_(signals),
+      probe_(probe),
       generation_(generation & kGenerationMask),
       decoder_(PgoutputOptions{.protocol_version = 1}),
       mapper_(config),
       tracker_(start),
       received_lsn_(start),
-      last_sent_flush_(start) {}
+      server_lsn_(start),
+      last_sent_flush_(start),
+      sink_failures_seen_(sink.connection_failures()) {}
 
 std::uint64_t RelaySession::ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const {
   return (dead_letter ? kDeadLetterBit : 0) | (std::uint64_t{generation_} << kGenerationShift) |
@@ -70,7 +73,10 @@ SessionResult RelaySession::run() {
                           {"from", tracker_.confirmable().to_string()},
                           {"publication", config_.source.publication}});
   last_status_sent_ = Clock::now();
+  last_observed_ = last_status_sent_;
+  probe_.streaming(true);
   while (true) {
+    observe();
     if (signals_.poll() > 0 && !stopping_) {
       stopping_ = true;
       stop_deadline_ = Clock::now() + kShutdownDrainTimeout;
@@ -182,12 +188,14 @@ bool RelaySession::handle_frame(PgBuffer frame, std::size_t length) {
     return false;
   }
   if (const auto* keepalive = std::get_if<PrimaryKeepalive>(&*message)) {
+    server_lsn_ = std::max(server_lsn_, keepalive->wal_end);
     tracker_.server_position(keepalive->wal_end);
     if (keepalive->reply_requested) reply_due_ = true;
     return true;
   }
   const auto& xlog = std::get<XLogData>(*message);
   received_lsn_ = std::max(received_lsn_, xlog.wal_end);
+  server_lsn_ = std::max(server_lsn_, xlog.wal_end);
   const auto decoded = decoder_.decode(xlog.data);
   if (!decoded.ok()) {
     end(SessionEnd::kProtocolError,
@@ -199,7 +207,7 @@ bool RelaySession::handle_frame(PgBuffer frame, std::size_t length) {
 
 bool RelaySession::handle_message(const PgoutputMessage& message, PgBuffer& frame) {
   if (const auto* begin = std::get_if<Begin>(&message)) {
-    if (auto started = tracker_.begin_transaction(); !started.ok()) {
+    if (auto started = tracker_.begin_transaction(begin->commit_time); !started.ok()) {
       end(SessionEnd::kProtocolError, started.error().message());
       return false;
     }
@@ -239,8 +247,9 @@ bool RelaySession::handle_insert(const Insert& insert, PgBuffer& frame) {
     // The row cannot become a record (a NULL required column, an invalid topic name). The policy
     // gets what the row does carry: logs name the event, and a dead letter keeps it.
     const MappedEvent partial = mapper_.salvage(insert.new_tuple, commit_time_ms_);
-    permanent_failure(ticket_of(*ticket, false), event.error().message(), &partial.record,
-                      partial.event_id, /*keep_value=*/true);
+    permanent_failure(ticket_of(*ticket, false), FailureReason::kUnroutable,
+                      event.error().message(), &partial.record, partial.event_id,
+                      /*keep_value=*/true);
     return !result_.has_value();
   }
   publish_event(std::move(event).value(), ticket_of(*ticket, false), frame);
@@ -257,8 +266,8 @@ void RelaySession::publish_event(MappedEvent event, std::uint64_t ticket, PgBuff
       stalled_ = StalledRecord{std::move(frame), event, ticket};
       return;
     case PublishStatus::kRejected:
-      permanent_failure(ticket, outcome.error, &event.record, event.event_id,
-                        /*keep_value=*/false);
+      permanent_failure(ticket, FailureReason::kRejected, outcome.error, &event.record,
+                        event.event_id, /*keep_value=*/false);
       return;
     case PublishStatus::kFatal:
       end(SessionEnd::kSinkFatal, outcome.error);
@@ -278,30 +287,39 @@ void RelaySession::on_delivery(const DeliveryReport& report) {
   const bool dead_letter = (report.ticket & kDeadLetterBit) != 0;
   const LsnTracker::Ticket tracker_ticket = report.ticket & kTrackerMask;
   if (report.delivered) {
-    tracker_.event_done(tracker_ticket);
     if (dead_letter) {
       ++stats_.events_dead_lettered;
+      probe_.event_dead_lettered();
     } else {
       ++stats_.events_delivered;
+      probe_.event_published(report.record.topic);
+      const auto committed = tracker_.commit_time(tracker_ticket);
+      probe_.commit_to_ack(std::chrono::microseconds(
+          PgTimestamp::from_system(std::chrono::system_clock::now()).micros_since_2000() -
+          committed.micros_since_2000()));
     }
+    tracker_.event_done(tracker_ticket);
     return;
   }
   if (dead_letter) {
     ++stats_.events_failed;
+    probe_.event_failed(FailureReason::kDeadLetterFailed);
     log_.error("the dead-letter topic refused an event; halting without confirming past it",
                {{"topic", std::string(report.record.topic)}, {"error", report.error}});
     end(SessionEnd::kHalted, "dead-letter topic " + std::string(report.record.topic) +
                                  " refused an event: " + report.error);
     return;
   }
-  permanent_failure(report.ticket, "delivery failed: " + report.error, &report.record,
+  permanent_failure(report.ticket, FailureReason::kDeliveryFailed,
+                    "delivery failed: " + report.error, &report.record,
                     header_value(report.record, "id"), /*keep_value=*/true);
 }
 
-void RelaySession::permanent_failure(std::uint64_t ticket, const std::string& why,
-                                     const OutgoingRecord* record, std::string_view event_id,
-                                     bool keep_value) {
+void RelaySession::permanent_failure(std::uint64_t ticket, FailureReason reason,
+                                     const std::string& why, const OutgoingRecord* record,
+                                     std::string_view event_id, bool keep_value) {
   ++stats_.events_failed;
+  probe_.event_failed(reason);
   const std::string id = event_id.empty() ? std::string("?") : std::string(event_id);
   const std::string topic =
       record && !record->topic.empty() ? std::string(record->topic) : std::string("-");
@@ -323,6 +341,7 @@ void RelaySession::permanent_failure(std::uint64_t ticket, const std::string& wh
                    {"suppressed", std::to_string(suppressed)}});
       }
       ++stats_.events_skipped;
+      probe_.event_skipped();
       tracker_.event_done(ticket & kTrackerMask);
       return;
     }
@@ -379,6 +398,7 @@ void RelaySession::publish_dead_letters() {
       return;
     }
     if (outcome.status == PublishStatus::kRejected) {
+      probe_.event_failed(FailureReason::kDeadLetterFailed);
       log_.error("the dead-letter topic refused an event; halting without confirming past it",
                  {{"topic", letter.topic}, {"error", outcome.error}});
       end(SessionEnd::kHalted,
@@ -414,6 +434,26 @@ bool RelaySession::send_status(bool force) {
   return true;
 }
 
+void RelaySession::observe() {
+  const auto now = Clock::now();
+  probe_.heartbeat();
+  if (backpressure_) probe_.backpressure(now - last_observed_);
+  last_observed_ = now;
+  probe_.in_flight(tracker_.in_flight_events());
+  probe_.positions(received_lsn_, last_sent_flush_, server_lsn_);
+  if (const auto oldest = tracker_.oldest_pending_commit_time()) {
+    probe_.lag(std::chrono::microseconds(
+        PgTimestamp::from_system(std::chrono::system_clock::now()).micros_since_2000() -
+        oldest->micros_since_2000()));
+  } else {
+    probe_.lag(std::chrono::seconds(0));
+  }
+  for (const auto failures = sink_.connection_failures(); sink_failures_seen_ < failures;
+       ++sink_failures_seen_) {
+    probe_.reconnect(ReconnectTarget::kKafka);
+  }
+}
+
 SessionResult RelaySession::finish() {
   // Whatever ended the session, deliveries already on their way still move the confirmable
   // position: wait for them (bounded) unless the operator asked to stop at once. A halt still
@@ -437,6 +477,8 @@ SessionResult RelaySession::finish() {
       }
     }
   }
+  probe_.streaming(false);
+  observe();
   log_.info("session ended", {{"reason", result.reason},
                               {"confirmed", result.confirmed.to_string()},
                               {"published", std::to_string(stats_.events_published)},

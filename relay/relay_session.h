@@ -21,6 +21,7 @@
 #include "decoder/relation_cache.h"
 #include "relay/lsn_tracker.h"
 #include "relay/outbox_mapper.h"
+#include "relay/relay_probe.h"
 #include "relay/replication_stream.h"
 #include "relay/signals.h"
 #include "sinks/sink.h"
@@ -57,7 +58,7 @@ class RelaySession : private DeliveryHandler {
   // `generation` tells this session's delivery reports from a previous session's, which may
   // still arrive from a sink that outlived its session.
   RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
-               std::uint32_t generation, SignalWatch& signals);
+               std::uint32_t generation, SignalWatch& signals, RelayProbe& probe);
 
   SessionResult run();
 
@@ -93,8 +94,10 @@ class RelaySession : private DeliveryHandler {
   // Applies on_permanent_error to an event that cannot be published or was not delivered.
   // `keep_value`: whether a dead letter may carry the record's value (not when Kafka refused the
   // record itself, e.g. as too large: it would refuse the dead letter too).
-  void permanent_failure(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
-                         std::string_view event_id, bool keep_value);
+  // Reports the loop's state to the probe (once per iteration).
+  void observe();
+  void permanent_failure(std::uint64_t ticket, FailureReason reason, const std::string& why,
+                         const OutgoingRecord* record, std::string_view event_id, bool keep_value);
   void dead_letter(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
                    std::string_view event_id, bool keep_value);
   void publish_dead_letters();
@@ -108,6 +111,7 @@ class RelaySession : private DeliveryHandler {
   Sink& sink_;
   ReplicationStream stream_;
   SignalWatch& signals_;
+  RelayProbe& probe_;
   std::uint32_t generation_;
   Logger log_{"relay"};
 
@@ -118,7 +122,10 @@ class RelaySession : private DeliveryHandler {
 
   std::int64_t commit_time_ms_ = 0;
   Lsn received_lsn_;
+  Lsn server_lsn_;  // the server's WAL end, as last reported
   Lsn last_sent_flush_;
+  Clock::time_point last_observed_{};
+  std::uint64_t sink_failures_seen_ = 0;
   Clock::time_point last_status_sent_{};
   bool reply_due_ = false;
 

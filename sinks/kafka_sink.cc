@@ -107,6 +107,7 @@ class KafkaSink final : public Sink {
   std::size_t in_flight() const override { return in_flight_.size(); }
   std::optional<std::string> fatal_error() const override;
   Result<void> probe(std::chrono::milliseconds timeout) override;
+  std::uint64_t connection_failures() const override { return connection_failures_; }
 
  private:
   KafkaSink(std::string bootstrap_servers, std::int64_t message_max_bytes)
@@ -141,6 +142,7 @@ class KafkaSink final : public Sink {
   std::vector<RecordHeader> report_headers_;
   RateLimit error_log_limit_{10, 1min};
   bool fatal_logged_ = false;
+  std::uint64_t connection_failures_ = 0;  // error_cb runs on the polling thread
 };
 
 Result<std::unique_ptr<Sink>> KafkaSink::create(
@@ -379,6 +381,9 @@ void KafkaSink::on_error(rd_kafka_t* kafka, int error, const char* reason, void*
     return;
   }
   // Transient: librdkafka retries on its own (all brokers down, a connection refused, ...).
+  if (code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    ++sink->connection_failures_;
+  }
   long suppressed = 0;
   if (!sink->error_log_limit_.allow(suppressed)) return;
   if (suppressed > 0) {

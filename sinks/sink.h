@@ -80,8 +80,13 @@ class Sink {
   // healthy. Once set, the relay replaces the sink.
   virtual std::optional<std::string> fatal_error() const = 0;
 
-  // A round trip to the backend (a Kafka metadata request), for `check` and readiness.
+  // A round trip to the backend (a Kafka metadata request), for `check` and readiness. Safe to
+  // call from another thread than the one that publishes.
   virtual Result<void> probe(std::chrono::milliseconds timeout) = 0;
+
+  // Connections to the backend that failed or dropped since the sink was made (each one is
+  // retried by the sink on its own), for metrics.
+  virtual std::uint64_t connection_failures() const { return 0; }
 };
 
 }  // namespace outbox
