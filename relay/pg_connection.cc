@@ -32,8 +32,12 @@ Result<PgConnection> PgConnection::connect(const std::string& conninfo, Kind kin
                                            const std::string& application_name) {
   // Pass the DSN as "dbname" with expand_dbname, so both key=value and URI forms work, and our
   // own keywords after it override the operator's.
-  std::vector<const char*> keys = {"dbname", "application_name", "fallback_application_name"};
-  std::vector<const char*> values = {conninfo.c_str(), application_name.c_str(), "outbox-relay"};
+  // connect_timeout comes first, so the operator's DSN can override it: an unreachable host must
+  // not block the loop (and the systemd watchdog) for the kernel's TCP timeout.
+  std::vector<const char*> keys = {"connect_timeout", "dbname", "application_name",
+                                   "fallback_application_name"};
+  std::vector<const char*> values = {"10", conninfo.c_str(), application_name.c_str(),
+                                     "outbox-relay"};
   if (kind == Kind::kReplication) {
     keys.push_back("replication");
     values.push_back("database");

@@ -13,6 +13,7 @@
 #include "relay/migrations.h"
 #include "relay/relay_session.h"
 #include "relay/signals.h"
+#include "relay/systemd_notifier.h"
 #include "sinks/kafka_sink.h"
 #include "sinks/stdout_sink.h"
 
@@ -28,10 +29,12 @@ Result<std::unique_ptr<Sink>> make_sink(const Config& config) {
 
 // Sleeps for `delay` unless a signal arrives first; true when one did. Waiting to reconnect is
 // the loop being alive: the probe hears a heartbeat every second.
-bool sleep_or_signal(SignalWatch& signals, RelayProbe& probe, std::chrono::milliseconds delay) {
+bool sleep_or_signal(SignalWatch& signals, RelayProbe& probe, SystemdNotifier& systemd,
+                     std::chrono::milliseconds delay) {
   const auto until = std::chrono::steady_clock::now() + delay;
   while (true) {
     probe.heartbeat();
+    if (systemd.watchdog_interval().count() > 0) systemd.watchdog_ping();
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
@@ -53,6 +56,7 @@ int run_relay(const Config& config) {
     kLog.error("cannot install signal handling", {{"error", signals.error().message()}});
     return kExitFailure;
   }
+  SystemdNotifier systemd;
   NullProbe null_probe;
   std::unique_ptr<MetricsServer> metrics;
   if (!config.metrics.listen.empty()) {
@@ -94,10 +98,16 @@ int run_relay(const Config& config) {
     kLog.warn(std::string(what) + "; retrying", {{"error", why},
                                                  {"attempt", std::to_string(backoff.attempts())},
                                                  {"delay_ms", std::to_string(delay.count())}});
-    return !sleep_or_signal(*signals, probe, delay);
+    systemd.status(std::string(what) + "; retrying in " + std::to_string(delay.count()) + " ms");
+    if (sleep_or_signal(*signals, probe, systemd, delay)) {
+      systemd.stopping();
+      return false;
+    }
+    return true;
   };
 
   while (signals->poll() == 0) {
+    systemd.status("connecting to PostgreSQL");
     auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
     if (!connection.ok()) {
       if (connection.error().code() != ErrorCode::kConnectionLost) {
@@ -143,7 +153,7 @@ int run_relay(const Config& config) {
 
     const auto session_start = std::chrono::steady_clock::now();
     RelaySession session(config, **sink, std::move(stream).value(), start, ++generation, *signals,
-                         probe);
+                         probe, systemd);
     const SessionResult result = session.run();
     resume = std::max(resume, result.confirmed);
 
@@ -189,6 +199,7 @@ int run_relay(const Config& config) {
       }
     }
   }
+  systemd.stopping();
   kLog.info("stopped before streaming");
   return kExitOk;
 }

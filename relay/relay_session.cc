@@ -31,12 +31,14 @@ std::string_view header_value(const OutgoingRecord& record, std::string_view nam
 }  // namespace
 
 RelaySession::RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
-                           std::uint32_t generation, SignalWatch& signals, RelayProbe& probe)
+                           std::uint32_t generation, SignalWatch& signals, RelayProbe& probe,
+                           SystemdNotifier& systemd)
     : config_(config),
       sink_(sink),
       stream_(std::move(stream)),
       signals_(signals),
       probe_(probe),
+      systemd_(systemd),
       generation_(generation & kGenerationMask),
       decoder_(PgoutputOptions{.protocol_version = 1}),
       mapper_(config),
@@ -80,6 +82,8 @@ SessionResult RelaySession::run() {
     if (signals_.poll() > 0 && !stopping_) {
       stopping_ = true;
       stop_deadline_ = Clock::now() + kShutdownDrainTimeout;
+      systemd_.stopping("stopping: waiting for " + std::to_string(tracker_.in_flight_events()) +
+                        " outstanding deliveries");
       log_.info("stopping: no more reading; waiting for outstanding deliveries",
                 {{"in_flight", std::to_string(tracker_.in_flight_events())},
                  {"timeout_s", std::to_string(kShutdownDrainTimeout.count())}});
@@ -430,6 +434,7 @@ bool RelaySession::send_status(bool force) {
   }
   last_sent_flush_ = confirmable;
   last_status_sent_ = now;
+  if (!stopping_) systemd_.status("streaming, confirmed " + confirmable.to_string());
   reply_due_ = false;
   return true;
 }
@@ -437,6 +442,12 @@ bool RelaySession::send_status(bool force) {
 void RelaySession::observe() {
   const auto now = Clock::now();
   probe_.heartbeat();
+  // The loop turns at least once a second (poll's timeout), so the watchdog hears from every
+  // turn that is due.
+  if (systemd_.watchdog_interval().count() > 0 && now >= next_watchdog_ping_) {
+    systemd_.watchdog_ping();
+    next_watchdog_ping_ = now + systemd_.watchdog_interval();
+  }
   if (backpressure_) probe_.backpressure(now - last_observed_);
   last_observed_ = now;
   probe_.in_flight(tracker_.in_flight_events());

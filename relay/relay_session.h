@@ -24,6 +24,7 @@
 #include "relay/relay_probe.h"
 #include "relay/replication_stream.h"
 #include "relay/signals.h"
+#include "relay/systemd_notifier.h"
 #include "sinks/sink.h"
 
 namespace outbox {
@@ -58,7 +59,8 @@ class RelaySession : private DeliveryHandler {
   // `generation` tells this session's delivery reports from a previous session's, which may
   // still arrive from a sink that outlived its session.
   RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
-               std::uint32_t generation, SignalWatch& signals, RelayProbe& probe);
+               std::uint32_t generation, SignalWatch& signals, RelayProbe& probe,
+               SystemdNotifier& systemd);
 
   SessionResult run();
 
@@ -112,6 +114,8 @@ class RelaySession : private DeliveryHandler {
   ReplicationStream stream_;
   SignalWatch& signals_;
   RelayProbe& probe_;
+  SystemdNotifier& systemd_;
+  Clock::time_point next_watchdog_ping_{};
   std::uint32_t generation_;
   Logger log_{"relay"};
 
