@@ -141,8 +141,11 @@ SessionResult RelaySession::run() {
         0, 1000));
     // Work left without waiting for anything: frames already buffered, deliveries to serve
     // without a descriptor, or records waiting for room.
-    if (more_frames || sink_.wakeup_fd() < 0 || stalled_ || !dead_letters_.empty()) {
-      timeout_ms = (more_frames || sink_.wakeup_fd() < 0) ? 0 : std::min(timeout_ms, 10);
+    const bool reports_waiting = sink_.wakeup_fd() < 0 && sink_.in_flight() > 0;
+    if (more_frames || reports_waiting) {
+      timeout_ms = 0;
+    } else if (stalled_ || !dead_letters_.empty()) {
+      timeout_ms = std::min(timeout_ms, 10);
     }
     if (::poll(fds, count, timeout_ms) < 0 && errno != EINTR) {
       end(SessionEnd::kConnectionLost, std::string("poll: ") + std::strerror(errno));
