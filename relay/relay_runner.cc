@@ -325,6 +325,21 @@ int run_migrations(const Config& config) {
     std::cout << "migrations: up to date (" << embedded_migrations().size() << " applied before)\n";
   }
   for (const auto& name : *applied) std::cout << "migrations: applied " << name << "\n";
+  // The slot too, when the relay may create it: rows committed from now on are kept for the
+  // relay even if it first starts later. Without a slot the server keeps nothing, and rows
+  // written between migrate and the first run would never be published.
+  if (config.source.create_slot) {
+    const BootstrapReport report = bootstrap(*connection, config, BootstrapMode::kPrepare);
+    for (const auto& line : report.lines) {
+      if (line.what == "replication slot" || !line.ok) {
+        std::cout << (line.ok ? "ok    " : "WARN  ") << line.what << ": " << line.detail << "\n";
+      }
+    }
+    if (!report.ok()) {
+      std::cout << "migrations applied, but the relay cannot stream yet (see WARN above); rows "
+                   "committed before its slot exists will not be published\n";
+    }
+  }
   return kExitOk;
 }
 

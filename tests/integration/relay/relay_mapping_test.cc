@@ -139,5 +139,22 @@ TEST(RelayMapping, PublishesCommittedOutboxInsertsWithTopicKeyValueHeadersAndOrd
   EXPECT_NE(fixture.confirmed_lsn(), "");
 }
 
+TEST(RelayMapping, RowsCommittedAfterMigrateArePublishedWhenTheRelayFirstStartsLater) {
+  RelayFixture fixture("aftermigrate");
+  // migrate (again: idempotent) with the default create_slot: true creates the slot, so the
+  // server keeps what is committed from now on, before any relay ever ran.
+  const auto migrated = run_relay_command({"migrate", "--config", fixture.config_file()});
+  ASSERT_EQ(migrated.status, 0) << migrated.out << migrated.err;
+  EXPECT_NE(migrated.out.find("created " + fixture.slot()), std::string::npos) << migrated.out;
+  fixture.insert_event(event_id(1), "Order", "early-1", "OrderCreated", R"({"early": true})");
+
+  auto relay = fixture.start_relay(fixture.config_file());
+  const auto records = read_topics({fixture.topic("order")}, 1);
+  ASSERT_EQ(records.size(), 1u) << relay->err();
+  EXPECT_EQ(records[0].key, "early-1");
+  relay->signal(SIGTERM);
+  ASSERT_TRUE(relay->wait(60s).has_value());
+}
+
 }  // namespace
 }  // namespace outbox::testing
