@@ -106,6 +106,7 @@ SessionResult RelaySession::run() {
       if (!pump_frames(more_frames)) return finish();
     }
 
+    deliveries_served_at_ = PgTimestamp::from_system(std::chrono::system_clock::now());
     sink_.poll_deliveries(*this);
     retry_stalled();
     publish_dead_letters();
@@ -300,10 +301,11 @@ void RelaySession::on_delivery(const DeliveryReport& report) {
     } else {
       ++stats_.events_delivered;
       probe_.event_published(report.record.topic);
+      // One clock reading per batch of reports (taken before serving them): reading the clock
+      // per event showed in profiles, and a batch is served within microseconds.
       const auto committed = tracker_.commit_time(tracker_ticket);
-      probe_.commit_to_ack(std::chrono::microseconds(
-          PgTimestamp::from_system(std::chrono::system_clock::now()).micros_since_2000() -
-          committed.micros_since_2000()));
+      probe_.commit_to_ack(std::chrono::microseconds(deliveries_served_at_.micros_since_2000() -
+                                                     committed.micros_since_2000()));
     }
     tracker_.event_done(tracker_ticket);
     return;
@@ -475,6 +477,7 @@ SessionResult RelaySession::finish() {
   if (result_->end != SessionEnd::kSinkFatal && signals_.received() < 2 && sink_.in_flight() > 0) {
     const auto timeout = result_->end == SessionEnd::kConnectionLost ? std::chrono::seconds(10)
                                                                      : kShutdownDrainTimeout;
+    deliveries_served_at_ = PgTimestamp::from_system(std::chrono::system_clock::now());
     sink_.drain(*this, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   }
   SessionResult result = *result_;

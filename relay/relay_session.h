@@ -129,6 +129,7 @@ class RelaySession : private DeliveryHandler {
   Lsn server_lsn_;  // the server's WAL end, as last reported
   Lsn last_sent_flush_;
   Clock::time_point last_observed_{};
+  PgTimestamp deliveries_served_at_;  // when the current batch of delivery reports is served
   std::uint64_t sink_failures_seen_ = 0;
   Clock::time_point last_status_sent_{};
   bool reply_due_ = false;
