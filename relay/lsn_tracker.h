@@ -55,8 +55,6 @@ class LsnTracker {
   Lsn confirmable() const { return confirmable_; }
   std::size_t in_flight_events() const { return in_flight_; }
   bool transaction_open() const { return open_; }
-  // Transactions received whose events are not all done yet (the open one included).
-  std::size_t pending_transactions() const { return entries_.size(); }
 
  private:
   struct Entry {

@@ -496,14 +496,17 @@ SessionResult RelaySession::finish() {
   }
   probe_.streaming(false);
   observe();
-  log_.info("session ended", {{"reason", result.reason},
-                              {"confirmed", result.confirmed.to_string()},
-                              {"published", std::to_string(stats_.events_published)},
-                              {"delivered", std::to_string(stats_.events_delivered)},
-                              {"failed", std::to_string(stats_.events_failed)},
-                              {"dead_lettered", std::to_string(stats_.events_dead_lettered)},
-                              {"skipped", std::to_string(stats_.events_skipped)},
-                              {"in_flight", std::to_string(tracker_.in_flight_events())}});
+  log_.info("session ended",
+            {{"reason", result.reason},
+             {"confirmed", result.confirmed.to_string()},
+             {"published", std::to_string(stats_.events_published)},
+             {"delivered", std::to_string(stats_.events_delivered)},
+             {"failed", std::to_string(stats_.events_failed)},
+             {"dead_lettered", std::to_string(stats_.events_dead_lettered)},
+             {"skipped", std::to_string(stats_.events_skipped)},
+             {"transactions", std::to_string(stats_.transactions)},
+             {"backpressure_episodes", std::to_string(stats_.backpressure_episodes)},
+             {"in_flight", std::to_string(tracker_.in_flight_events())}});
   return result;
 }
 
