@@ -17,6 +17,8 @@ namespace outbox {
 
 enum class SinkType { kKafka, kStdout };
 enum class PermanentErrorPolicy { kHalt, kDlq, kSkip };
+// What the relay does when the slot it streamed from is gone on reconnect.
+enum class SlotLostPolicy { kStop, kRecreate };
 
 struct SourceConfig {
   std::string dsn;  // libpq conninfo (key=value or URI); required
@@ -26,6 +28,14 @@ struct SourceConfig {
   bool create_publication = true;
   bool create_slot = true;
   std::chrono::milliseconds status_interval{1000};  // source.status_interval_ms
+  // How long the replication connection may stay silent before it is taken for dead and
+  // replaced (source.liveness_timeout_ms). Halfway through, the relay asks the server for a
+  // reply. Zero turns the check off.
+  std::chrono::milliseconds liveness_timeout{30000};
+  // A slot that the relay streamed from and that is gone when it reconnects (dropped, or a
+  // failover to a server without it): events committed meanwhile may be lost. kStop waits for an
+  // operator; kRecreate creates it again and streams on from its new position (source.on_slot_lost).
+  SlotLostPolicy on_slot_lost = SlotLostPolicy::kStop;
   // The outbox table's columns (source.columns.<role>): defaults fit the seed's DDL; a
   // Debezium-style table sets aggregate_type: aggregatetype, aggregate_id: aggregateid,
   // event_type: type, created_at: "" (none).

@@ -65,6 +65,24 @@ std::string parse_milliseconds(std::string_view text, std::chrono::milliseconds&
   return {};
 }
 
+// Zero (off) or a positive number of milliseconds up to a day.
+std::string parse_optional_milliseconds(std::string_view text, std::chrono::milliseconds& field) {
+  if (text == "0") {
+    field = std::chrono::milliseconds(0);
+    return {};
+  }
+  std::uint64_t value = 0;
+  if (!read_positive(text, value)) {
+    return "expected 0 (off) or a positive integer (milliseconds), got " + quoted(text);
+  }
+  if (value > kMaxStatusIntervalMs) {
+    return "expected at most " + std::to_string(kMaxStatusIntervalMs) + " (one day), got " +
+           quoted(text);
+  }
+  field = std::chrono::milliseconds(static_cast<std::int64_t>(value));
+  return {};
+}
+
 std::string parse_in_flight(std::string_view text, std::size_t& field) {
   std::uint64_t value = 0;
   if (!read_positive(text, value)) return "expected a positive integer, got " + quoted(text);
@@ -110,6 +128,10 @@ constexpr std::array<std::pair<std::string_view, PermanentErrorPolicy>, 3> kPoli
     {"dlq", PermanentErrorPolicy::kDlq},
     {"skip", PermanentErrorPolicy::kSkip},
 }};
+constexpr std::array<std::pair<std::string_view, SlotLostPolicy>, 2> kSlotLostPolicies{{
+    {"stop", SlotLostPolicy::kStop},
+    {"recreate", SlotLostPolicy::kRecreate},
+}};
 constexpr std::array<std::pair<std::string_view, LogLevel>, 5> kLogLevels{{
     {"trace", LogLevel::kTrace},
     {"debug", LogLevel::kDebug},
@@ -133,7 +155,7 @@ std::string print_bool(bool value) { return value ? "true" : "false"; }
 using C = Config;
 using T = std::string_view;
 
-const std::array<KeySpec, 25> kKeys{{
+const std::array<KeySpec, 27> kKeys{{
     {"source.dsn", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.source.dsn); },
      [](const C& c) { return c.source.dsn; }},
     {"source.table", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.source.table); },
@@ -152,6 +174,12 @@ const std::array<KeySpec, 25> kKeys{{
     {"source.status_interval_ms", KeyKind::kScalar,
      [](T t, C& c) { return parse_milliseconds(t, c.source.status_interval); },
      [](const C& c) { return std::to_string(c.source.status_interval.count()); }},
+    {"source.liveness_timeout_ms", KeyKind::kScalar,
+     [](T t, C& c) { return parse_optional_milliseconds(t, c.source.liveness_timeout); },
+     [](const C& c) { return std::to_string(c.source.liveness_timeout.count()); }},
+    {"source.on_slot_lost", KeyKind::kScalar,
+     [](T t, C& c) { return parse_enum<SlotLostPolicy>(t, kSlotLostPolicies, c.source.on_slot_lost); },
+     [](const C& c) { return print_enum<SlotLostPolicy>(kSlotLostPolicies, c.source.on_slot_lost); }},
     {"source.columns.id", KeyKind::kScalar,
      [](T t, C& c) { return parse_text(t, c.source.columns.id); },
      [](const C& c) { return c.source.columns.id; }},

@@ -64,14 +64,15 @@ TEST_F(ConfigErrors, DoNotAddMissingKeysWhenTheFileCannotBeRead) {
             missing + ": cannot read the configuration file: No such file or directory\n" +
                 "environment OUTBOX_RELAY_SOURCE_SLTO: source.slto: unknown key (known: dsn, "
                 "table, publication, slot, create_publication, create_slot, status_interval_ms, "
-                "columns)");
+                "liveness_timeout_ms, on_slot_lost, columns)");
 }
 
 TEST_F(ConfigErrors, NameAnUnknownKeyByItsFullPathAndListTheKnownOnes) {
   EXPECT_EQ(file_error("source:\n  slto: x\n"),
             at(2) +
                 "source.slto: unknown key (known: dsn, table, publication, slot, "
-                "create_publication, create_slot, status_interval_ms, columns)");
+                "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
+                "on_slot_lost, columns)");
   EXPECT_EQ(file_error("source:\n  columns:\n    aggregatetype: x\n"),
             at(3) +
                 "source.columns.aggregatetype: unknown key (known: id, aggregate_type, "
@@ -298,7 +299,8 @@ TEST_F(ConfigErrors, RequireHostAndPortForTheMetricsListener) {
 TEST_F(ConfigErrors, NameAnUnknownEnvironmentVariable) {
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE_SLTO=x"}),
             "environment OUTBOX_RELAY_SOURCE_SLTO: source.slto: unknown key (known: dsn, table, "
-            "publication, slot, create_publication, create_slot, status_interval_ms, columns)");
+            "publication, slot, create_publication, create_slot, status_interval_ms, "
+            "liveness_timeout_ms, on_slot_lost, columns)");
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE_COLUMNS_AGGREGATETYPE=x"}),
             "environment OUTBOX_RELAY_SOURCE_COLUMNS_AGGREGATETYPE: "
             "source.columns.aggregatetype: unknown key (known: id, aggregate_type, aggregate_id, "
@@ -308,10 +310,21 @@ TEST_F(ConfigErrors, NameAnUnknownEnvironmentVariable) {
             "metrics, log)");
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE=x"}),
             "environment OUTBOX_RELAY_SOURCE: source: is a section, not a key (known: dsn, table, "
-            "publication, slot, create_publication, create_slot, status_interval_ms, columns)");
+            "publication, slot, create_publication, create_slot, status_interval_ms, "
+            "liveness_timeout_ms, on_slot_lost, columns)");
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SINK_KAFKA=x"}),
             "environment OUTBOX_RELAY_SINK_KAFKA: sink.kafka: set one property per variable, e.g. "
             "OUTBOX_RELAY_SINK_KAFKA_BOOTSTRAP_SERVERS for bootstrap.servers");
+}
+
+TEST_F(ConfigErrors, TakeZeroOrABoundedPositiveLivenessTimeoutAndANamedSlotLostPolicy) {
+  EXPECT_EQ(set_error({"source.liveness_timeout_ms=0"}), "(loaded)");
+  EXPECT_EQ(set_error({"source.liveness_timeout_ms=-1"}),
+            "--set source.liveness_timeout_ms: expected 0 (off) or a positive integer "
+            "(milliseconds), got \"-1\"");
+  EXPECT_EQ(set_error({"source.on_slot_lost=recreate"}), "(loaded)");
+  EXPECT_EQ(set_error({"source.on_slot_lost=ignore"}),
+            "--set source.on_slot_lost: expected one of stop, recreate, got \"ignore\"");
 }
 
 TEST_F(ConfigErrors, NameTheVariableOfABadEnvironmentValue) {
@@ -323,7 +336,8 @@ TEST_F(ConfigErrors, NameTheVariableOfABadEnvironmentValue) {
 TEST_F(ConfigErrors, RejectUnknownAndMalformedSetEntries) {
   EXPECT_EQ(set_error({"source.slto=x"}),
             "--set source.slto: unknown key (known: dsn, table, publication, slot, "
-            "create_publication, create_slot, status_interval_ms, columns)");
+            "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
+                "on_slot_lost, columns)");
   EXPECT_EQ(set_error({"source.slot"}), "--set source.slot: expected key.path=value");
   EXPECT_EQ(set_error({"sink.kafka=x"}),
             "--set sink.kafka: set one property at a time, e.g. "
@@ -360,7 +374,8 @@ TEST_F(ConfigErrors, ReportEveryProblemAtOnceFileThenEnvironmentThenSet) {
                         .overrides = {"routing.topic={nope}", "metrics.listen=localhost"}}),
             at(2) +
                 "source.slto: unknown key (known: dsn, table, publication, slot, "
-                "create_publication, create_slot, status_interval_ms, columns)\n"
+                "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
+                "on_slot_lost, columns)\n"
                 "environment OUTBOX_RELAY_BOGUS: bogus: unknown key (known: source, routing, "
                 "sink, metrics, log)\n" +
                 at(3) + "source.create_slot: expected true or false, got \"maybe\"\n" +

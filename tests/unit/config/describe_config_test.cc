@@ -23,6 +23,8 @@ TEST(DescribeConfig, ShowsEveryKeyOfTheDefaults) {
             "  create_publication: true\n"
             "  create_slot: true\n"
             "  status_interval_ms: 1000\n"
+            "  liveness_timeout_ms: 30000\n"
+            "  on_slot_lost: stop\n"
             "  columns:\n"
             "    id: id\n"
             "    aggregate_type: aggregate_type\n"

@@ -33,6 +33,8 @@ TEST(LoadConfig, FillsEveryKeyWithItsDefaultWhenOnlyTheRequiredKeysAreSet) {
   EXPECT_TRUE(config->source.create_publication);
   EXPECT_TRUE(config->source.create_slot);
   EXPECT_EQ(config->source.status_interval, std::chrono::milliseconds(1000));
+  EXPECT_EQ(config->source.liveness_timeout, std::chrono::milliseconds(30000));
+  EXPECT_EQ(config->source.on_slot_lost, SlotLostPolicy::kStop);
   EXPECT_EQ(config->source.columns.id, "id");
   EXPECT_EQ(config->source.columns.aggregate_type, "aggregate_type");
   EXPECT_EQ(config->source.columns.aggregate_id, "aggregate_id");
