@@ -73,8 +73,9 @@ bool RelaySession::paused() {
   // back-pressure does not flap (and log) at every delivery. What counts: this session's events
   // not yet done, every record in the sink (one left by an earlier session too), and the
   // transactions the tracker keeps (delivered ones behind an undelivered one hold an entry each).
+  const std::size_t committed_entries = tracker_.entries() - (tracker_.transaction_open() ? 1 : 0);
   const std::size_t in_flight =
-      std::max({tracker_.in_flight_events(), sink_.in_flight(), tracker_.entries()});
+      std::max({tracker_.in_flight_events(), sink_.in_flight(), committed_entries});
   const std::size_t limit = config_.sink.max_in_flight_events;
   if (in_flight >= limit) {
     over_limit_ = true;

@@ -145,6 +145,7 @@ void stop_cleanly(RelayProcess& relay) {
 }
 
 // The relay must stop by itself on a halt: its exit status within a bound.
+// Halts stop for an operator: exit status 3 (relay/relay_runner.h, kExitNeedsOperator).
 int wait_for_halt(RelayProcess& relay) {
   const auto status = relay.wait(30s);
   if (!status) {
@@ -166,7 +167,7 @@ TEST(RelayErrors, HaltsOnANullKeyNamingTheEventAndColumnAndConfirmsNothingFromIt
   insert_row(fixture, 2, "Order", "NULL", "'{\"n\": 2}'");
   insert_row(fixture, 3, "Order", "'order-3'", "'{\"n\": 3}'");
 
-  EXPECT_EQ(wait_for_halt(*relay), 1) << relay->err();
+  EXPECT_EQ(wait_for_halt(*relay), 3) << relay->err();
   const auto log = relay->err();
   EXPECT_TRUE(contains(log, "halting (on_permanent_error: halt)")) << log;
   EXPECT_TRUE(contains(log, event_id(2))) << "the log does not name the event\n" << log;
@@ -180,7 +181,7 @@ TEST(RelayErrors, HaltsOnANullKeyNamingTheEventAndColumnAndConfirmsNothingFromIt
 
   // The next start gets the failed event again, and halts on it again.
   RelayProcess again({"run", "--config", config});
-  EXPECT_EQ(wait_for_halt(again), 1) << again.err();
+  EXPECT_EQ(wait_for_halt(again), 3) << again.err();
   EXPECT_TRUE(contains(again.err(), "halting")) << again.err();
   EXPECT_TRUE(contains(again.err(), event_id(2))) << again.err();
   expect_confirmed_up_to_but_not_past(fixture, before, 1, 2, 3);
@@ -263,7 +264,7 @@ TEST(RelayErrors, HaltsOnAPayloadOverMessageMaxBytesNamingTheSizeAndTheLimit) {
   insert_row(fixture, 2, "Order", "'order-2'", kBigPayload);
   insert_row(fixture, 3, "Order", "'order-3'", "'{\"n\": 3}'");
 
-  EXPECT_EQ(wait_for_halt(*relay), 1) << relay->err();
+  EXPECT_EQ(wait_for_halt(*relay), 3) << relay->err();
   const auto log = relay->err();
   EXPECT_TRUE(contains(log, "halting")) << log;
   EXPECT_TRUE(contains(log, event_id(2))) << log;
@@ -316,7 +317,7 @@ TEST(RelayErrors, HaltsOnAnAggregateTypeThatRoutesToAnInvalidTopicNamingTheTopic
   insert_row(fixture, 2, "Bad Type!", "'bad-2'", "'{\"n\": 2}'");
   insert_row(fixture, 3, "Order", "'order-3'", "'{\"n\": 3}'");
 
-  EXPECT_EQ(wait_for_halt(*relay), 1) << relay->err();
+  EXPECT_EQ(wait_for_halt(*relay), 3) << relay->err();
   const auto log = relay->err();
   EXPECT_TRUE(contains(log, "halting")) << log;
   EXPECT_TRUE(contains(log, event_id(2))) << log;

@@ -342,6 +342,22 @@ TEST_F(KafkaSinkTest, QueueFullWhenLibrdkafkasQueueIsFullThenAcceptsAgainOnceSer
   expect_numbered(more, 5, 5);
 }
 
+TEST_F(KafkaSinkTest, ARecordLargerThanTheWholeQueueIsRejectedNotQueueFull) {
+  auto sink = make_sink({{"queue.buffering.max.kbytes", "1"}});
+  ASSERT_NE(sink, nullptr);
+  const std::string large(4096, 'x');
+  const auto outcome = sink->publish({kTopic, "k", large, {}, 0}, 1);
+  EXPECT_EQ(outcome.status, PublishStatus::kRejected)
+      << "waiting frees no room: nothing else is queued";
+  EXPECT_NE(outcome.error.find("queue.buffering.max.kbytes"), std::string::npos) << outcome.error;
+  EXPECT_EQ(sink->in_flight(), 0u);
+  // A record that fits still goes through.
+  publish_numbered(*sink, 0, 1);
+  RecordingHandler handler;
+  ASSERT_TRUE(sink->drain(handler, 30s));
+  expect_numbered(handler, 0, 1);
+}
+
 TEST_F(KafkaSinkTest, DrainGivesUpAtItsTimeoutWhileTheBrokerIsDownAndNothingIsLost) {
   auto sink = make_sink();
   ASSERT_NE(sink, nullptr);
@@ -385,6 +401,18 @@ TEST_F(KafkaSinkTest, RetriedProduceRequestsStillReportInPublishOrder) {
             RD_KAFKA_RESP_ERR_NO_ERROR);
   EXPECT_EQ(errors_left, 0u) << "the injected errors were never hit";
   EXPECT_FALSE(sink->fatal_error().has_value());
+}
+
+TEST_F(KafkaSinkTest, ARecordTheBrokerRefusesAsTooLargeIsReportedAsTheRecordsOwnFailure) {
+  rd_kafka_mock_push_request_errors(cluster_.get(), kProduceRequest, 1,
+                                    RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+  auto sink = make_sink();
+  ASSERT_NE(sink, nullptr);
+  publish_numbered(*sink, 0, 1);
+  RecordingHandler handler;
+  ASSERT_TRUE(await_reports(*sink, handler, 1, 30s));
+  EXPECT_FALSE(handler.reports[0].delivered);
+  EXPECT_EQ(handler.reports[0].failure, DeliveryFailure::kRecord) << handler.reports[0].error;
 }
 
 TEST_F(KafkaSinkTest, APermanentProduceErrorIsReportedAsNotDeliveredWithTheRecordAsSent) {
@@ -481,6 +509,8 @@ TEST_F(KafkaSinkTest, AFatalProducerErrorMakesPublishReturnFatalWithTheReason) {
       << handler.reports[0].error;
   EXPECT_NE(handler.reports[0].error.find("Cluster authorization failed"), std::string::npos)
       << "a purged record's report says why: " << handler.reports[0].error;
+  EXPECT_EQ(handler.reports[0].failure, DeliveryFailure::kAbandoned)
+      << "a purged record is not the event's own failure";
   sink.reset();
   const std::string logs = captured.text();
   EXPECT_NE(logs.find("error kafka: the Kafka producer failed fatally"), std::string::npos) << logs;

@@ -23,6 +23,7 @@ struct RecordedReport {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
   std::int64_t timestamp_ms;
+  DeliveryFailure failure = DeliveryFailure::kNone;
 };
 
 class RecordingHandler : public DeliveryHandler {
@@ -35,7 +36,8 @@ class RecordingHandler : public DeliveryHandler {
                         std::string(report.record.key),
                         std::string(report.record.value),
                         {},
-                        report.record.timestamp_ms};
+                        report.record.timestamp_ms,
+                        report.failure};
     for (const RecordHeader& header : report.record.headers) {
       copy.headers.emplace_back(header.name, header.value);
     }
