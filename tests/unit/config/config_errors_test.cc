@@ -55,6 +55,32 @@ TEST_F(ConfigErrors, GiveTheLineAndColumnOfAYamlSyntaxError) {
             file_ + ":3:5: not valid YAML: end of sequence flow not found");
 }
 
+// yaml-cpp alone takes a quote left open for a value running to the end of the file, and the
+// problem reported would be a key missing from the lines it swallowed.
+TEST_F(ConfigErrors, NameTheLineWhereAQuoteThatIsNeverClosedOpens) {
+  const std::string never_closed =
+      ": not valid YAML: this quoted value is never closed (the file "
+      "ends inside it)";
+  const struct {
+    std::string yaml;
+    std::string position;
+  } cases[] = {
+      {"source:\n  dsn: \"host=x\n  table: t\nsink:\n  type: stdout\n", "2:8"},
+      {"source:\n  dsn: 'host=x\n  table: t\n", "2:8"},
+      {"source:\n  dsn: \"host=x\n  table: t", "2:8"},  // no line break at the end
+      {"source:\n  dsn: \"host=x\n# comment\n\n  \n", "2:8"},
+      {"source:\n  dsn: \"ends with \\\"\n  table: t\n", "2:8"},  // \" does not close it
+      {"source:\n  table: 'it''s\n  slot: s\n", "2:10"},          // nor does ''
+      {"source:\n  dsn:\n    \"host=x\n  slot: s\n", "3:5"},
+      {"source:\n  table: it's\n  # don't\n  slot: \"s\n  publication: p\n", "4:9"},
+      {"source:\n  dsn: |\n    it's \"x\n  table: 'don''t\n", "4:10"},
+      {"source:\n  \"dsn: x\n", "2:3"},
+  };
+  for (const auto& [yaml, position] : cases) {
+    EXPECT_EQ(file_error(yaml), file_ + ":" + position + never_closed) << yaml;
+  }
+}
+
 TEST_F(ConfigErrors, DoNotAddMissingKeysWhenTheFileCannotBeRead) {
   const std::string missing = (dir_.path() / "nope.yaml").string();
   // No "source.dsn: is required": the file might well have set it.

@@ -161,6 +161,35 @@ sink:
   EXPECT_EQ(config->routing.headers, (std::vector<std::string>{"id", "type"}));
 }
 
+TEST(LoadConfig, TakesQuotesInPlainScalarsCommentsAndBlockScalarsAsText) {
+  TempDir dir;
+  const auto file = dir.write("relay.yaml",
+                              "# don't mind this quote\n"
+                              "source:\n"
+                              "  dsn: >\n"
+                              "    host=db password='it''s'\n"
+                              "    user=\"relay\"\n"
+                              "  columns:\n"
+                              "    id: it's  # plain, and so is this: \"\n"
+                              "    aggregate_type: 'it''s'\n"
+                              "    aggregate_id: \"a\\\"b\"\n"
+                              "    event_type: 'say \"hi\"'\n"
+                              "    payload: |\n"
+                              "      say \"hi\n"
+                              "sink:\n"
+                              "  kafka:\n"
+                              "    bootstrap.servers: \"k:9092\"   # it's closed\n");
+  const auto config = load_config({.file = file, .environment = {}, .overrides = {}});
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->source.dsn, "host=db password='it''s' user=\"relay\"\n");
+  EXPECT_EQ(config->source.columns.id, "it's");
+  EXPECT_EQ(config->source.columns.aggregate_type, "it's");
+  EXPECT_EQ(config->source.columns.aggregate_id, "a\"b");
+  EXPECT_EQ(config->source.columns.event_type, "say \"hi\"");
+  EXPECT_EQ(config->source.columns.payload, "say \"hi\n");
+  EXPECT_EQ(config->sink.kafka.at("bootstrap.servers"), "k:9092");
+}
+
 TEST(LoadConfig, PutsAnUnqualifiedTableInThePublicSchema) {
   const auto config =
       load_config({.file = std::nullopt,
