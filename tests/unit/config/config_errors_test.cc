@@ -343,6 +343,18 @@ TEST_F(ConfigErrors, NameAnUnknownEnvironmentVariable) {
             "OUTBOX_RELAY_SINK_KAFKA_BOOTSTRAP_SERVERS for bootstrap.servers");
 }
 
+// Kubernetes service links for a Service named outbox-relay are skipped, nothing near them is.
+TEST_F(ConfigErrors, NameAnUnknownVariableThatOnlyResemblesAServiceLink) {
+  EXPECT_EQ(env_error({"OUTBOX_RELAY_SERVICE_HOST=10.0.0.7", "OUTBOX_RELAY_SERVICE_HOSTS=x",
+                       "OUTBOX_RELAY_PORT_9464_TCP_ADDR=10.0.0.7",
+                       "OUTBOX_RELAY_PORT_9464_TCP_IP=x", "OUTBOX_RELAY_METRICS_PORT=9464"}),
+            "environment OUTBOX_RELAY_SERVICE_HOSTS: service_hosts: unknown key (known: source, "
+            "routing, sink, metrics, log)\n"
+            "environment OUTBOX_RELAY_PORT_9464_TCP_IP: port_9464_tcp_ip: unknown key (known: "
+            "source, routing, sink, metrics, log)\n"
+            "environment OUTBOX_RELAY_METRICS_PORT: metrics.port: unknown key (known: listen)");
+}
+
 TEST_F(ConfigErrors, TakeZeroOrABoundedPositiveLivenessTimeoutAndANamedSlotLostPolicy) {
   EXPECT_EQ(set_error({"source.liveness_timeout_ms=0"}), "(loaded)");
   EXPECT_EQ(set_error({"source.liveness_timeout_ms=-1"}),

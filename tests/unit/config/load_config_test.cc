@@ -190,6 +190,21 @@ TEST(LoadConfig, TakesQuotesInPlainScalarsCommentsAndBlockScalarsAsText) {
   EXPECT_EQ(config->sink.kafka.at("bootstrap.servers"), "k:9092");
 }
 
+TEST(LoadConfig, SkipsTheServiceLinksKubernetesInjectsForAServiceNamedOutboxRelay) {
+  const auto config = load_config(
+      {.file = std::nullopt,
+       .environment =
+           {"OUTBOX_RELAY_SERVICE_HOST=10.96.0.12", "OUTBOX_RELAY_SERVICE_PORT=9464",
+            "OUTBOX_RELAY_SERVICE_PORT_METRICS=9464", "OUTBOX_RELAY_PORT=tcp://10.96.0.12:9464",
+            "OUTBOX_RELAY_PORT_9464_TCP=tcp://10.96.0.12:9464",
+            "OUTBOX_RELAY_PORT_9464_TCP_PROTO=tcp", "OUTBOX_RELAY_PORT_9464_TCP_PORT=9464",
+            "OUTBOX_RELAY_PORT_9464_TCP_ADDR=10.96.0.12", "OUTBOX_RELAY_SOURCE_SLOT=from_env"},
+       .overrides = {"source.dsn=host=db", "sink.type=stdout"}});
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->source.slot, "from_env");
+  EXPECT_EQ(config->metrics.listen, "127.0.0.1:9464");
+}
+
 TEST(LoadConfig, PutsAnUnqualifiedTableInThePublicSchema) {
   const auto config =
       load_config({.file = std::nullopt,
