@@ -365,6 +365,31 @@ TEST_F(ConfigErrors, TakeZeroOrABoundedPositiveLivenessTimeoutAndANamedSlotLostP
             "--set source.on_slot_lost: expected one of stop, recreate, got \"ignore\"");
 }
 
+TEST_F(ConfigErrors, RequireALivenessTimeoutLongerThanTheStatusInterval) {
+  const std::string why =
+      ": a liveness check shorter than the status interval would cut healthy connections";
+  EXPECT_EQ(set_error({"source.liveness_timeout_ms=1000"}),
+            "--set source.liveness_timeout_ms: must be 0 (off) or greater than "
+            "source.status_interval_ms (1000), got 1000" +
+                why);
+  EXPECT_EQ(set_error({"source.status_interval_ms=5000", "source.liveness_timeout_ms=4999"}),
+            "--set source.liveness_timeout_ms: must be 0 (off) or greater than "
+            "source.status_interval_ms (5000), got 4999" +
+                why);
+  EXPECT_EQ(file_error("source:\n  status_interval_ms: 60000\n"),
+            at(2) +
+                "source.status_interval_ms: must be less than source.liveness_timeout_ms (30000 "
+                "by default; 0 turns that check off), got 60000" +
+                why);
+  EXPECT_EQ(set_error({"source.liveness_timeout_ms=1001"}), "(loaded)");
+  EXPECT_EQ(set_error({"source.status_interval_ms=60000", "source.liveness_timeout_ms=0"}),
+            "(loaded)");
+  // A value that does not parse is reported once, for what it is.
+  EXPECT_EQ(set_error({"source.status_interval_ms=x", "source.liveness_timeout_ms=5"}),
+            "--set source.status_interval_ms: expected a positive integer (milliseconds), got "
+            "\"x\"");
+}
+
 TEST_F(ConfigErrors, NameTheVariableOfABadEnvironmentValue) {
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE_STATUS_INTERVAL_MS=abc"}),
             "environment OUTBOX_RELAY_SOURCE_STATUS_INTERVAL_MS: source.status_interval_ms: "
