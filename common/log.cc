@@ -43,6 +43,39 @@ void append_time(std::string& out) {
   out += text;
 }
 
+// JSON's backslash escapes for backslashes and control characters (newlines, carriage returns,
+// ESC, ...), and for double quotes when `escape_quotes` is set: what is written stays on one line
+// and can be read back unambiguously.
+void append_escaped(std::string& out, std::string_view text, bool escape_quotes) {
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += escape_quotes ? "\\\"" : "\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+}
+
 bool needs_quotes(std::string_view value) {
   if (value.empty()) return true;
   for (char c : value) {
@@ -75,33 +108,7 @@ bool parse_log_level(std::string_view text, LogLevel& level) {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
+  append_escaped(out, text, /*escape_quotes=*/true);
   out += '"';
 }
 
@@ -133,7 +140,9 @@ void Logger::log(LogLevel level, std::string_view message,
     line += ' ';
     line += name_;
     line += ": ";
-    line += message;
+    // Escaped like the fields, so a multi-line server error cannot split the line or forge
+    // another; quotes stay as written, since the message is not quoted.
+    append_escaped(line, message, /*escape_quotes=*/false);
     for (const auto& [key, value] : fields) {
       line += ' ';
       line += key;

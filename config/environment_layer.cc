@@ -39,7 +39,63 @@ std::string guess_path(std::string_view name) {
   return best.empty() ? rest : best + "." + rest;
 }
 
+bool is_upper_or_digit(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// A port name as kubelet writes it into a variable name: Kubernetes requires an IANA service name
+// (1 to 15 lower-case letters, digits and '-', with a letter, no '-' at either end or next to
+// another), which kubelet upper-cases with '-' turned into '_'.
+bool is_port_name(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name.front() == '_' || name.back() == '_') return false;
+  bool letter = false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '_') {
+      if (name[i - 1] == '_') return false;
+    } else if (!is_upper_or_digit(name[i])) {
+      return false;
+    }
+    letter = letter || (name[i] >= 'A' && name[i] <= 'Z');
+  }
+  return letter;
+}
+
+// A port number as kubelet prints it: 1 to 65535, no leading zero.
+bool is_port_number(std::string_view digits) {
+  if (digits.empty() || digits.size() > 5 || digits.front() == '0') return false;
+  int number = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    number = number * 10 + (c - '0');
+  }
+  return number <= 65535;
+}
+
 }  // namespace
+
+// kubelet's format (pkg/kubelet/envvars, documented under "Discovering services"): for a Service
+// "outbox-relay" with its ports, {SVC}_SERVICE_HOST, {SVC}_SERVICE_PORT (the first port),
+// {SVC}_SERVICE_PORT_{NAME} (each named port), {SVC}_PORT (the first port, Docker-link style), and
+// for every port {SVC}_PORT_{port}_{PROTOCOL} with _PROTO, _PORT and _ADDR variants.
+bool is_kubernetes_service_link(std::string_view name) {
+  if (!name.starts_with(kEnvironmentPrefix)) return false;
+  std::string_view rest = name.substr(kEnvironmentPrefix.size());
+  if (rest == "SERVICE_HOST" || rest == "SERVICE_PORT" || rest == "PORT") return true;
+  constexpr std::string_view kNamedPort = "SERVICE_PORT_";
+  if (rest.starts_with(kNamedPort)) return is_port_name(rest.substr(kNamedPort.size()));
+  constexpr std::string_view kPort = "PORT_";
+  if (!rest.starts_with(kPort)) return false;
+  rest.remove_prefix(kPort.size());
+  const std::size_t underscore = rest.find('_');
+  if (underscore == std::string_view::npos || !is_port_number(rest.substr(0, underscore))) {
+    return false;
+  }
+  rest.remove_prefix(underscore + 1);
+  for (std::string_view protocol : {"TCP", "UDP", "SCTP"}) {
+    if (!rest.starts_with(protocol)) continue;
+    const std::string_view variant = rest.substr(protocol.size());
+    return variant.empty() || variant == "_PROTO" || variant == "_PORT" || variant == "_ADDR";
+  }
+  return false;
+}
 
 void read_environment(const std::vector<std::string>& environment, RawSettings& settings,
                       Problems& problems) {
@@ -97,7 +153,8 @@ void read_environment(const std::vector<std::string>& environment, RawSettings& 
         }
       }
     }
-    if (!matched) {
+    // Checked after the keys, so a key would win over a service link of the same name.
+    if (!matched && !is_kubernetes_service_link(name)) {
       const std::string path = guess_path(name);
       problems.add(origin, path, unknown_key_problem(path));
     }

@@ -9,13 +9,18 @@ namespace outbox {
 
 inline constexpr std::string_view kRedacted = "<redacted>";
 
-// A libpq connection string with every password value replaced by "<redacted>":
-//  - key=value form: the value of any keyword containing "password" (password, sslpassword),
-//    quoted or not;
-//  - URI form (postgresql:// or postgres://): the password in user:password@, and any query
-//    parameter whose name contains "password".
-// Everything else is kept as written. A key=value string that cannot be parsed is replaced as a
-// whole, since what part of it is secret cannot be told.
+// A libpq connection string with every secret value replaced by "<redacted>", read the way
+// libpq reads it (conninfo_parse, conninfo_uri_parse) and, where a string is ambiguous, hiding
+// more rather than less:
+//  - key=value form: the value of any keyword containing "password" or "secret" (password,
+//    sslpassword, oauth_client_secret), in any case, quoted or not. A string that does not parse
+//    as key=value, or has a keyword that is not a word, is replaced as a whole, since what part
+//    of it is secret cannot be told.
+//  - URI form (postgresql:// or postgres://, lower case, as libpq requires): the password in
+//    user:password@ (up to the last '@' before the query string, so that an unencoded '@', '/'
+//    or '?' in it does not leak its tail), and any query parameter whose name, percent-decoded,
+//    contains "password" or "secret".
+// Everything else is kept as written.
 std::string redact_dsn(std::string_view dsn);
 
 // True for librdkafka properties that carry secrets: a name containing "password" or "secret"

@@ -153,6 +153,31 @@ void check_source(Config& config, const Origins& origins, Problems& problems) {
   }
 }
 
+// The liveness check must give the server more than one status interval to be heard from:
+// shorter, and a healthy connection that is merely quiet between two status updates would be cut.
+void check_liveness(const Config& config, const Origins& origins,
+                    const std::set<std::string, std::less<>>& unparsed, Problems& problems) {
+  constexpr std::string_view kLiveness = "source.liveness_timeout_ms";
+  constexpr std::string_view kStatus = "source.status_interval_ms";
+  if (unparsed.contains(kLiveness) || unparsed.contains(kStatus)) return;
+  const auto liveness = config.source.liveness_timeout.count();
+  const auto status = config.source.status_interval.count();
+  if (liveness == 0 || liveness > status) return;
+  const std::string why =
+      ": a liveness check shorter than the status interval would cut healthy connections";
+  // The line names the key that was set; when both were, the liveness timeout.
+  const Origin liveness_origin = origins.of(kLiveness);
+  if (liveness_origin.lead().empty()) {
+    problems.add(origins.of(kStatus), kStatus,
+                 "must be less than source.liveness_timeout_ms (" + std::to_string(liveness) +
+                     " by default; 0 turns that check off), got " + std::to_string(status) + why);
+  } else {
+    problems.add(liveness_origin, kLiveness,
+                 "must be 0 (off) or greater than source.status_interval_ms (" +
+                     std::to_string(status) + "), got " + std::to_string(liveness) + why);
+  }
+}
+
 void check_routing(const Config& config, const Origins& origins, Problems& problems) {
   const RoutingConfig& routing = config.routing;
   if (auto problem = topic_template_problem(routing.topic); !problem.empty()) {
@@ -223,6 +248,7 @@ void validate_config(Config& config, const RawSettings& settings,
                      const std::set<std::string, std::less<>>& unparsed, Problems& problems) {
   const Origins origins(settings);
   check_source(config, origins, problems);
+  check_liveness(config, origins, unparsed, problems);
   check_routing(config, origins, problems);
   check_sink(config, origins, unparsed, problems);
   if (!config.metrics.listen.empty()) {

@@ -55,6 +55,32 @@ TEST_F(ConfigErrors, GiveTheLineAndColumnOfAYamlSyntaxError) {
             file_ + ":3:5: not valid YAML: end of sequence flow not found");
 }
 
+// yaml-cpp alone takes a quote left open for a value running to the end of the file, and the
+// problem reported would be a key missing from the lines it swallowed.
+TEST_F(ConfigErrors, NameTheLineWhereAQuoteThatIsNeverClosedOpens) {
+  const std::string never_closed =
+      ": not valid YAML: this quoted value is never closed (the file "
+      "ends inside it)";
+  const struct {
+    std::string yaml;
+    std::string position;
+  } cases[] = {
+      {"source:\n  dsn: \"host=x\n  table: t\nsink:\n  type: stdout\n", "2:8"},
+      {"source:\n  dsn: 'host=x\n  table: t\n", "2:8"},
+      {"source:\n  dsn: \"host=x\n  table: t", "2:8"},  // no line break at the end
+      {"source:\n  dsn: \"host=x\n# comment\n\n  \n", "2:8"},
+      {"source:\n  dsn: \"ends with \\\"\n  table: t\n", "2:8"},  // \" does not close it
+      {"source:\n  table: 'it''s\n  slot: s\n", "2:10"},          // nor does ''
+      {"source:\n  dsn:\n    \"host=x\n  slot: s\n", "3:5"},
+      {"source:\n  table: it's\n  # don't\n  slot: \"s\n  publication: p\n", "4:9"},
+      {"source:\n  dsn: |\n    it's \"x\n  table: 'don''t\n", "4:10"},
+      {"source:\n  \"dsn: x\n", "2:3"},
+  };
+  for (const auto& [yaml, position] : cases) {
+    EXPECT_EQ(file_error(yaml), file_ + ":" + position + never_closed) << yaml;
+  }
+}
+
 TEST_F(ConfigErrors, DoNotAddMissingKeysWhenTheFileCannotBeRead) {
   const std::string missing = (dir_.path() / "nope.yaml").string();
   // No "source.dsn: is required": the file might well have set it.
@@ -317,6 +343,18 @@ TEST_F(ConfigErrors, NameAnUnknownEnvironmentVariable) {
             "OUTBOX_RELAY_SINK_KAFKA_BOOTSTRAP_SERVERS for bootstrap.servers");
 }
 
+// Kubernetes service links for a Service named outbox-relay are skipped, nothing near them is.
+TEST_F(ConfigErrors, NameAnUnknownVariableThatOnlyResemblesAServiceLink) {
+  EXPECT_EQ(env_error({"OUTBOX_RELAY_SERVICE_HOST=10.0.0.7", "OUTBOX_RELAY_SERVICE_HOSTS=x",
+                       "OUTBOX_RELAY_PORT_9464_TCP_ADDR=10.0.0.7",
+                       "OUTBOX_RELAY_PORT_9464_TCP_IP=x", "OUTBOX_RELAY_METRICS_PORT=9464"}),
+            "environment OUTBOX_RELAY_SERVICE_HOSTS: service_hosts: unknown key (known: source, "
+            "routing, sink, metrics, log)\n"
+            "environment OUTBOX_RELAY_PORT_9464_TCP_IP: port_9464_tcp_ip: unknown key (known: "
+            "source, routing, sink, metrics, log)\n"
+            "environment OUTBOX_RELAY_METRICS_PORT: metrics.port: unknown key (known: listen)");
+}
+
 TEST_F(ConfigErrors, TakeZeroOrABoundedPositiveLivenessTimeoutAndANamedSlotLostPolicy) {
   EXPECT_EQ(set_error({"source.liveness_timeout_ms=0"}), "(loaded)");
   EXPECT_EQ(set_error({"source.liveness_timeout_ms=-1"}),
@@ -325,6 +363,31 @@ TEST_F(ConfigErrors, TakeZeroOrABoundedPositiveLivenessTimeoutAndANamedSlotLostP
   EXPECT_EQ(set_error({"source.on_slot_lost=recreate"}), "(loaded)");
   EXPECT_EQ(set_error({"source.on_slot_lost=ignore"}),
             "--set source.on_slot_lost: expected one of stop, recreate, got \"ignore\"");
+}
+
+TEST_F(ConfigErrors, RequireALivenessTimeoutLongerThanTheStatusInterval) {
+  const std::string why =
+      ": a liveness check shorter than the status interval would cut healthy connections";
+  EXPECT_EQ(set_error({"source.liveness_timeout_ms=1000"}),
+            "--set source.liveness_timeout_ms: must be 0 (off) or greater than "
+            "source.status_interval_ms (1000), got 1000" +
+                why);
+  EXPECT_EQ(set_error({"source.status_interval_ms=5000", "source.liveness_timeout_ms=4999"}),
+            "--set source.liveness_timeout_ms: must be 0 (off) or greater than "
+            "source.status_interval_ms (5000), got 4999" +
+                why);
+  EXPECT_EQ(file_error("source:\n  status_interval_ms: 60000\n"),
+            at(2) +
+                "source.status_interval_ms: must be less than source.liveness_timeout_ms (30000 "
+                "by default; 0 turns that check off), got 60000" +
+                why);
+  EXPECT_EQ(set_error({"source.liveness_timeout_ms=1001"}), "(loaded)");
+  EXPECT_EQ(set_error({"source.status_interval_ms=60000", "source.liveness_timeout_ms=0"}),
+            "(loaded)");
+  // A value that does not parse is reported once, for what it is.
+  EXPECT_EQ(set_error({"source.status_interval_ms=x", "source.liveness_timeout_ms=5"}),
+            "--set source.status_interval_ms: expected a positive integer (milliseconds), got "
+            "\"x\"");
 }
 
 TEST_F(ConfigErrors, NameTheVariableOfABadEnvironmentValue) {

@@ -161,6 +161,50 @@ sink:
   EXPECT_EQ(config->routing.headers, (std::vector<std::string>{"id", "type"}));
 }
 
+TEST(LoadConfig, TakesQuotesInPlainScalarsCommentsAndBlockScalarsAsText) {
+  TempDir dir;
+  const auto file = dir.write("relay.yaml",
+                              "# don't mind this quote\n"
+                              "source:\n"
+                              "  dsn: >\n"
+                              "    host=db password='it''s'\n"
+                              "    user=\"relay\"\n"
+                              "  columns:\n"
+                              "    id: it's  # plain, and so is this: \"\n"
+                              "    aggregate_type: 'it''s'\n"
+                              "    aggregate_id: \"a\\\"b\"\n"
+                              "    event_type: 'say \"hi\"'\n"
+                              "    payload: |\n"
+                              "      say \"hi\n"
+                              "sink:\n"
+                              "  kafka:\n"
+                              "    bootstrap.servers: \"k:9092\"   # it's closed\n");
+  const auto config = load_config({.file = file, .environment = {}, .overrides = {}});
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->source.dsn, "host=db password='it''s' user=\"relay\"\n");
+  EXPECT_EQ(config->source.columns.id, "it's");
+  EXPECT_EQ(config->source.columns.aggregate_type, "it's");
+  EXPECT_EQ(config->source.columns.aggregate_id, "a\"b");
+  EXPECT_EQ(config->source.columns.event_type, "say \"hi\"");
+  EXPECT_EQ(config->source.columns.payload, "say \"hi\n");
+  EXPECT_EQ(config->sink.kafka.at("bootstrap.servers"), "k:9092");
+}
+
+TEST(LoadConfig, SkipsTheServiceLinksKubernetesInjectsForAServiceNamedOutboxRelay) {
+  const auto config = load_config(
+      {.file = std::nullopt,
+       .environment =
+           {"OUTBOX_RELAY_SERVICE_HOST=10.96.0.12", "OUTBOX_RELAY_SERVICE_PORT=9464",
+            "OUTBOX_RELAY_SERVICE_PORT_METRICS=9464", "OUTBOX_RELAY_PORT=tcp://10.96.0.12:9464",
+            "OUTBOX_RELAY_PORT_9464_TCP=tcp://10.96.0.12:9464",
+            "OUTBOX_RELAY_PORT_9464_TCP_PROTO=tcp", "OUTBOX_RELAY_PORT_9464_TCP_PORT=9464",
+            "OUTBOX_RELAY_PORT_9464_TCP_ADDR=10.96.0.12", "OUTBOX_RELAY_SOURCE_SLOT=from_env"},
+       .overrides = {"source.dsn=host=db", "sink.type=stdout"}});
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->source.slot, "from_env");
+  EXPECT_EQ(config->metrics.listen, "127.0.0.1:9464");
+}
+
 TEST(LoadConfig, PutsAnUnqualifiedTableInThePublicSchema) {
   const auto config =
       load_config({.file = std::nullopt,
