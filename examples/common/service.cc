@@ -8,47 +8,15 @@
 #include <ctime>
 #include <thread>
 
+#include "examples/common/dead_letter_producer.h"
+#include "examples/common/kafka_client.h"
+
 namespace examples {
 namespace {
 
 std::atomic<bool> stop_requested{false};
 
 void on_stop_signal(int) { stop_requested.store(true); }
-
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* kafka) const { rd_kafka_destroy(kafka); }
-};
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-struct MessageDeleter {
-  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
-};
-using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
-
-// Builds a client; throws with librdkafka's message when a setting or the client is refused.
-KafkaPtr make_client(rd_kafka_type_t type, const std::map<std::string, std::string>& settings,
-                     void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char error[512];
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw std::runtime_error("kafka setting " + name + ": " + error);
-    }
-  }
-  if (on_delivery != nullptr) rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_t* kafka = rd_kafka_new(type, conf, error, sizeof error);  // owns conf on success
-  if (kafka == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(std::string("kafka client: ") + error);
-  }
-  return KafkaPtr(kafka);
-}
-
-void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  auto* result = static_cast<rd_kafka_resp_err_t*>(message->_private);
-  if (result != nullptr) *result = message->err;
-}
 
 Record to_record(const rd_kafka_message_t& message) {
   Record record;
@@ -78,43 +46,6 @@ Record to_record(const rd_kafka_message_t& message) {
 std::string where(const Record& record) {
   return record.topic + "[" + std::to_string(record.partition) + "]@" +
          std::to_string(record.offset) + " id " + record.header("id");
-}
-
-// Publishes `record` to the dead-letter topic with its headers plus `error` and where it came
-// from; waits (10 s at most) for the broker's acknowledgement.
-bool dead_letter(rd_kafka_t* producer, const ConsumerOptions& options, const Record& record,
-                 const std::string& error, int attempts) {
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size() + 5);
-  auto add = [&](const std::string& name, const std::string& value) {
-    rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                        static_cast<ssize_t>(value.size()));
-  };
-  for (const auto& [name, value] : record.headers) add(name, value);
-  add("error", error);
-  add("dlq.original_topic", record.topic);
-  add("dlq.original_partition", std::to_string(record.partition));
-  add("dlq.original_offset", std::to_string(record.offset));
-  add("dlq.attempts", std::to_string(attempts));
-
-  rd_kafka_resp_err_t delivered = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-  const rd_kafka_resp_err_t queued = rd_kafka_producev(
-      producer, RD_KAFKA_V_TOPIC(options.dlq_topic.c_str()),
-      RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(&delivered), RD_KAFKA_V_END);
-  if (queued != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_headers_destroy(headers);  // still ours when producev fails
-    log(options.service, "dead-letter publish failed: " + std::string(rd_kafka_err2str(queued)));
-    return false;
-  }
-  rd_kafka_flush(producer, 10000);
-  if (delivered != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    log(options.service, "dead-letter publish failed: " + std::string(rd_kafka_err2str(delivered)));
-    return false;
-  }
-  log(options.service, "dead-lettered " + where(record) + " to " + options.dlq_topic);
-  return true;
 }
 
 }  // namespace
@@ -199,10 +130,7 @@ int run_consumer(const ConsumerOptions& options, const Handler& handle) {
                                          // Notice topics created after start.
                                          {"topic.metadata.refresh.interval.ms", "2000"},
                                      });
-  KafkaPtr producer = make_client(
-      RD_KAFKA_PRODUCER,
-      {{"bootstrap.servers", options.bootstrap}, {"enable.idempotence", "true"}, {"acks", "all"}},
-      on_delivery);
+  DeadLetterProducer dead_letters(options.service, {{"bootstrap.servers", options.bootstrap}});
   rd_kafka_poll_set_consumer(consumer.get());
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, options.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -244,9 +172,13 @@ int run_consumer(const ConsumerOptions& options, const Handler& handle) {
       }
     }
     if (stopping() && !done) break;  // not committed: delivered again after a restart
-    if (!done && !dead_letter(producer.get(), options, record, error, attempts)) {
-      status = 1;  // neither processed nor dead-lettered: stop without committing it
-      break;
+    if (!done) {
+      if (!dead_letters.publish(options.dlq_topic, record, error, attempts,
+                                std::chrono::seconds(10))) {
+        status = 1;  // neither processed nor dead-lettered: stop without committing it
+        break;
+      }
+      log(options.service, "dead-lettered " + where(record) + " to " + options.dlq_topic);
     }
     const rd_kafka_resp_err_t committed = rd_kafka_commit_message(consumer.get(), message.get(), 0);
     if (committed != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -256,7 +188,7 @@ int run_consumer(const ConsumerOptions& options, const Handler& handle) {
   }
   log(options.service, status == 0 ? "stopping" : "stopping on an error");
   rd_kafka_consumer_close(consumer.get());
-  rd_kafka_flush(producer.get(), 5000);
+  dead_letters.flush(std::chrono::seconds(5));
   return status;
 }
 
