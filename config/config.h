@@ -34,7 +34,8 @@ struct SourceConfig {
   std::chrono::milliseconds liveness_timeout{30000};
   // A slot that the relay streamed from and that is gone when it reconnects (dropped, or a
   // failover to a server without it): events committed meanwhile may be lost. kStop waits for an
-  // operator; kRecreate creates it again and streams on from its new position (source.on_slot_lost).
+  // operator; kRecreate creates it again and streams on from its new position
+  // (source.on_slot_lost).
   SlotLostPolicy on_slot_lost = SlotLostPolicy::kStop;
   // The outbox table's columns (source.columns.<role>): defaults fit the seed's DDL; a
   // Debezium-style table sets aggregate_type: aggregatetype, aggregate_id: aggregateid,

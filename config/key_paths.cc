@@ -178,8 +178,12 @@ const std::array<KeySpec, 27> kKeys{{
      [](T t, C& c) { return parse_optional_milliseconds(t, c.source.liveness_timeout); },
      [](const C& c) { return std::to_string(c.source.liveness_timeout.count()); }},
     {"source.on_slot_lost", KeyKind::kScalar,
-     [](T t, C& c) { return parse_enum<SlotLostPolicy>(t, kSlotLostPolicies, c.source.on_slot_lost); },
-     [](const C& c) { return print_enum<SlotLostPolicy>(kSlotLostPolicies, c.source.on_slot_lost); }},
+     [](T t, C& c) {
+       return parse_enum<SlotLostPolicy>(t, kSlotLostPolicies, c.source.on_slot_lost);
+     },
+     [](const C& c) {
+       return print_enum<SlotLostPolicy>(kSlotLostPolicies, c.source.on_slot_lost);
+     }},
     {"source.columns.id", KeyKind::kScalar,
      [](T t, C& c) { return parse_text(t, c.source.columns.id); },
      [](const C& c) { return c.source.columns.id; }},

@@ -32,6 +32,14 @@ Result<void> LsnTracker::commit_transaction(Lsn end_lsn) {
   Entry& entry = entries_.back();
   entry.committed = true;
   entry.end_lsn = end_lsn;
+  // A transaction without events behind one still pending adds nothing to wait for: its end
+  // becomes the earlier entry's, so a busy database's other transactions cost no memory however
+  // long Kafka takes (pgoutput before PostgreSQL 15 sends every transaction, empty or not).
+  if (entry.pending == 0 && entries_.size() >= 2) {
+    Entry& previous = entries_[entries_.size() - 2];
+    if (end_lsn > previous.end_lsn) previous.end_lsn = end_lsn;
+    entries_.pop_back();
+  }
   pop_done();
   return {};
 }

@@ -54,6 +54,9 @@ class LsnTracker {
 
   Lsn confirmable() const { return confirmable_; }
   std::size_t in_flight_events() const { return in_flight_; }
+  // Transactions kept: at most one per transaction with events not yet confirmable, plus the
+  // open one (a transaction without events merges into the entry before it).
+  std::size_t entries() const { return entries_.size(); }
   bool transaction_open() const { return open_; }
 
  private:

@@ -102,6 +102,13 @@ struct MetricsServer::Metrics {
                               .Help("Pipeline restarts after a fatal producer error.")
                               .Register(registry)
                               .Add({})),
+        slot_recreated(prometheus::BuildCounter()
+                           .Name("outbox_relay_slot_recreated_total")
+                           .Help("Starts from a slot that was new or on another server (a "
+                                 "failover, a restore, a dropped slot): events committed "
+                                 "before it may be missing.")
+                           .Register(registry)
+                           .Add({})),
         streaming(gauge(registry, "outbox_relay_streaming",
                         "1 while a replication session streams, else 0.")),
         build_info(prometheus::BuildGauge()
@@ -134,6 +141,7 @@ struct MetricsServer::Metrics {
   prometheus::Counter& reconnects_postgres;
   prometheus::Counter& reconnects_kafka;
   prometheus::Counter& pipeline_restarts;
+  prometheus::Counter& slot_recreated;
   prometheus::Gauge& streaming;
   prometheus::Family<prometheus::Gauge>& build_info;
   // Written by the relay's thread only (Family::Add itself is thread-safe).
@@ -291,6 +299,7 @@ void MetricsServer::reconnect(ReconnectTarget target) {
 }
 
 void MetricsServer::pipeline_restart() { metrics_->pipeline_restarts.Increment(); }
+void MetricsServer::slot_recreated() { metrics_->slot_recreated.Increment(); }
 
 void MetricsServer::streaming(bool on) {
   streaming_ = on;

@@ -48,6 +48,7 @@ class MetricsServer final : public RelayProbe {
   void backpressure(std::chrono::duration<double> more) override;
   void reconnect(ReconnectTarget target) override;
   void pipeline_restart() override;
+  void slot_recreated() override;
   void streaming(bool on) override;
   void heartbeat() override;
 

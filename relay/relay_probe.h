@@ -33,6 +33,9 @@ class RelayProbe {
 
   virtual void reconnect(ReconnectTarget target) = 0;
   virtual void pipeline_restart() = 0;
+  // The relay started from a slot whose history is not the one it streamed from (new, or on
+  // another server): events committed before it may be missing.
+  virtual void slot_recreated() = 0;
   virtual void streaming(bool on) = 0;
   // The loop (or the runner, while it waits to reconnect) is alive.
   virtual void heartbeat() = 0;
@@ -52,6 +55,7 @@ class NullProbe final : public RelayProbe {
   void backpressure(std::chrono::duration<double>) override {}
   void reconnect(ReconnectTarget) override {}
   void pipeline_restart() override {}
+  void slot_recreated() override {}
   void streaming(bool) override {}
   void heartbeat() override {}
 };

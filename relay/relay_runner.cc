@@ -28,13 +28,14 @@ Result<std::unique_ptr<Sink>> make_sink(const Config& config) {
 }
 
 // Sleeps for `delay` unless a signal arrives first; true when one did. Waiting to reconnect is
-// the loop being alive: the probe hears a heartbeat every second.
+// the loop being alive: the probe hears a heartbeat every second, the watchdog its pings.
 bool sleep_or_signal(SignalWatch& signals, RelayProbe& probe, SystemdNotifier& systemd,
                      std::chrono::milliseconds delay) {
   const auto until = std::chrono::steady_clock::now() + delay;
   while (true) {
     probe.heartbeat();
     if (systemd.watchdog_interval().count() > 0) systemd.watchdog_ping();
+    report_hangups(signals, kLog);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
@@ -45,12 +46,20 @@ bool sleep_or_signal(SignalWatch& signals, RelayProbe& probe, SystemdNotifier& s
   return signals.poll() > 0;
 }
 
+// Whether the slot exists; an error when the server cannot say.
+Result<bool> slot_exists(PgConnection& connection, const std::string& slot) {
+  auto found = connection.query_value(
+      "SELECT 'exists' FROM pg_replication_slots WHERE slot_name = $1", {slot});
+  if (!found.ok()) return std::move(found).error();
+  return found->has_value();
+}
+
 // A session that streamed at least this long resets the reconnect backoff.
 constexpr auto kHealthySession = std::chrono::seconds(30);
 
 }  // namespace
 
-int run_relay(const Config& config) {
+int run_relay(const Config& config, const SinkFactory& sink_factory) {
   auto signals = SignalWatch::install();
   if (!signals.ok()) {
     kLog.error("cannot install signal handling", {{"error", signals.error().message()}});
@@ -71,12 +80,15 @@ int run_relay(const Config& config) {
   }
   RelayProbe& probe = metrics ? static_cast<RelayProbe&>(*metrics) : null_probe;
 
-  auto sink = make_sink(config);
+  const SinkFactory create_sink = sink_factory ? sink_factory : SinkFactory(make_sink);
+  auto sink = create_sink(config);
   if (!sink.ok()) {
     kLog.error("cannot create the sink", {{"error", sink.error().message()}});
     return kExitUsage;
   }
-  // /readyz asks the sink whether Kafka answers; the check must never outlive the sink.
+  // /readyz asks the sink whether Kafka answers; the check must never outlive the sink. Every
+  // way out of this function (declared after `sink`, so it runs first) waits for a check in
+  // progress and removes it before the sink is destroyed.
   auto watch_sink = [&] {
     if (!metrics) return;
     if (!sink.ok()) {
@@ -86,11 +98,19 @@ int run_relay(const Config& config) {
     Sink* current = sink->get();
     metrics->set_kafka_check([current] { return current->probe(std::chrono::seconds(2)); });
   };
+  struct UnwatchSink {
+    MetricsServer* metrics;
+    ~UnwatchSink() {
+      if (metrics) metrics->set_kafka_check(nullptr);
+    }
+  } unwatch_sink{metrics.get()};
   watch_sink();
   Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30));
   Lsn resume;
   std::uint32_t generation = 0;
   std::uint64_t pipeline_restarts = 0;
+  // The history the last session streamed from; nullopt until one did.
+  std::optional<ServerIdentity> streamed_from;
 
   // A transient failure: log what failed and when we try again; false when a signal came.
   auto retry_later = [&](const char* what, const std::string& why) {
@@ -98,9 +118,33 @@ int run_relay(const Config& config) {
     kLog.warn(std::string(what) + "; retrying", {{"error", why},
                                                  {"attempt", std::to_string(backoff.attempts())},
                                                  {"delay_ms", std::to_string(delay.count())}});
-    systemd.status(std::string(what) + "; retrying in " + std::to_string(delay.count()) + " ms");
+    const std::string status =
+        std::string(what) + "; retrying in " + std::to_string(delay.count()) + " ms";
+    // Up and retrying on its own: systemd's start job is over (a start that waited for
+    // PostgreSQL would block `systemctl start` and then fail at TimeoutStartSec).
+    if (!systemd.is_ready()) {
+      systemd.ready(status);
+    } else {
+      systemd.status(status);
+    }
     if (sleep_or_signal(*signals, probe, systemd, delay)) {
       systemd.stopping();
+      return false;
+    }
+    return true;
+  };
+  // A new producer in place of the old one: after a fatal error, or when records of a lost
+  // session are still in flight (the next session sends them again from the confirmed position;
+  // they must not sit in the sink twice).
+  auto replace_sink = [&]() -> bool {
+    ++pipeline_restarts;
+    probe.pipeline_restart();
+    if (metrics) metrics->set_kafka_check(nullptr);
+    sink->reset();
+    sink = create_sink(config);
+    watch_sink();
+    if (!sink.ok()) {
+      kLog.error("cannot create a new sink", {{"error", sink.error().message()}});
       return false;
     }
     return true;
@@ -117,6 +161,36 @@ int run_relay(const Config& config) {
       if (!retry_later("PostgreSQL unreachable", connection.error().message())) break;
       continue;
     }
+    auto existed = slot_exists(*connection, config.source.slot);
+    if (!existed.ok()) {
+      if (existed.error().code() != ErrorCode::kConnectionLost) {
+        kLog.error("cannot look up the replication slot", {{"error", existed.error().message()}});
+        return kExitFailure;
+      }
+      if (!retry_later("PostgreSQL connection lost", existed.error().message())) break;
+      continue;
+    }
+    if (!*existed && streamed_from) {
+      // Dropped, or a failover to a server without it: nothing kept the WAL after `resume` for
+      // the relay meanwhile.
+      const std::initializer_list<LogField> fields{{"slot", config.source.slot},
+                                                   {"confirmed", resume.to_string()}};
+      if (config.source.on_slot_lost == SlotLostPolicy::kStop) {
+        kLog.error(
+            "the replication slot the relay streamed from is gone; events committed "
+            "after the confirmed position may have been missed. Stopping for an "
+            "operator (source.on_slot_lost: stop): check what is missing, then start the "
+            "relay again (it creates the slot), or set source.on_slot_lost: recreate",
+            fields);
+        systemd.stopping("stopped: slot " + config.source.slot + " is gone");
+        return kExitNeedsOperator;
+      }
+      kLog.error(
+          "the replication slot the relay streamed from is gone; recreating it "
+          "(source.on_slot_lost: recreate): events committed after the confirmed "
+          "position and before the new slot may have been missed",
+          fields);
+    }
     const BootstrapReport report = bootstrap(*connection, config, BootstrapMode::kPrepare);
     if (!report.ok()) {
       for (const auto& line : report.lines) {
@@ -126,7 +200,6 @@ int run_relay(const Config& config) {
       if (!retry_later("not ready to stream", report.lines.back().detail)) break;
       continue;
     }
-    const Lsn start = std::max(report.slot_confirmed_lsn, resume);
 
     auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
     if (!replication.ok()) {
@@ -138,6 +211,32 @@ int run_relay(const Config& config) {
       if (!retry_later("replication connection failed", replication.error().message())) break;
       continue;
     }
+    auto identity = identify_system(*replication);
+    if (!identity.ok()) {
+      if (identity.error().code() != ErrorCode::kConnectionLost) {
+        kLog.error("cannot identify the server", {{"error", identity.error().message()}});
+        return kExitFailure;
+      }
+      if (!retry_later("replication connection failed", identity.error().message())) break;
+      continue;
+    }
+    // A remembered position means something only on the slot it was confirmed to, on the same
+    // server history. A new slot, or another server (a failover, a restore), starts where that
+    // slot stands: starting at the remembered position would skip everything between the two.
+    Lsn start = std::max(report.slot_confirmed_lsn, resume);
+    if (streamed_from && (!*existed || *identity != *streamed_from)) {
+      start = report.slot_confirmed_lsn;
+      probe.slot_recreated();
+      kLog.error(
+          "the slot is new or on another server: starting at the slot's own position; events "
+          "may have been missed between the relay's last confirmed position and the slot's "
+          "creation",
+          {{"slot", config.source.slot},
+           {"slot_position", report.slot_confirmed_lsn.to_string()},
+           {"last_confirmed", resume.to_string()},
+           {"server", identity->to_string()},
+           {"previous_server", streamed_from->to_string()}});
+    }
     auto stream = ReplicationStream::start(std::move(replication).value(), config.source.slot,
                                            config.source.publication, start);
     if (!stream.ok()) {
@@ -148,8 +247,11 @@ int run_relay(const Config& config) {
       if (!retry_later("cannot start streaming", stream.error().message())) break;
       continue;
     }
-    kLog.info("connected to PostgreSQL",
-              {{"slot", config.source.slot}, {"start", start.to_string()}});
+    kLog.info("connected to PostgreSQL", {{"slot", config.source.slot},
+                                          {"start", start.to_string()},
+                                          {"server", identity->to_string()}});
+    streamed_from = *identity;
+    resume = start;
 
     const auto session_start = std::chrono::steady_clock::now();
     RelaySession session(config, **sink, std::move(stream).value(), start, ++generation, *signals,
@@ -163,37 +265,41 @@ int run_relay(const Config& config) {
                               {"pipeline_restarts", std::to_string(pipeline_restarts)}});
         return kExitOk;
       case SessionEnd::kHalted:
-        kLog.error("halted",
+        kLog.error("halted: an operator must fix the cause before the relay is started again",
                    {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
-        return kExitFailure;
+        systemd.stopping("halted: " + result.reason);
+        return kExitNeedsOperator;
       case SessionEnd::kProtocolError:
         kLog.error(
             "stopping: the replication stream cannot be processed; nothing past the "
-            "problem was confirmed",
+            "problem was confirmed. An operator must fix the cause before the relay is started "
+            "again",
             {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
-        return kExitFailure;
+        systemd.stopping("stopped: " + result.reason);
+        return kExitNeedsOperator;
       case SessionEnd::kConnectionLost:
         probe.reconnect(ReconnectTarget::kPostgres);
         if (std::chrono::steady_clock::now() - session_start >= kHealthySession) backoff.reset();
+        if (signals->received() > 0) return kExitOk;
+        if ((*sink)->in_flight() > 0) {
+          kLog.warn(
+              "records of the lost session are still in flight; replacing the producer so "
+              "that none is queued twice (the next session sends them again from the "
+              "confirmed position)",
+              {{"in_flight", std::to_string((*sink)->in_flight())}});
+          if (!replace_sink()) return kExitFailure;
+        }
         if (!retry_later("PostgreSQL connection lost", result.reason)) return kExitOk;
         break;
       case SessionEnd::kSinkFatal: {
-        ++pipeline_restarts;
         kLog.error(
             "the producer failed fatally; restarting the pipeline from the last "
             "confirmed position",
             {{"reason", result.reason},
              {"resume", resume.to_string()},
-             {"pipeline_restarts", std::to_string(pipeline_restarts)}});
-        probe.pipeline_restart();
-        if (metrics) metrics->set_kafka_check(nullptr);
-        sink->reset();
-        sink = make_sink(config);
-        watch_sink();
-        if (!sink.ok()) {
-          kLog.error("cannot create a new sink", {{"error", sink.error().message()}});
-          return kExitFailure;
-        }
+             {"pipeline_restarts", std::to_string(pipeline_restarts + 1)}});
+        if (!replace_sink()) return kExitFailure;
+        if (signals->received() > 0) return kExitOk;
         if (!retry_later("pipeline restart", result.reason)) return kExitOk;
         break;
       }

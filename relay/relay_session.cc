@@ -28,7 +28,22 @@ std::string_view header_value(const OutgoingRecord& record, std::string_view nam
   return {};
 }
 
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+void report_hangups(SignalWatch& signals, const Logger& log) {
+  if (const int hangups = signals.take_hangups(); hangups > 0) {
+    log.warn(
+        "SIGHUP received: the configuration is not reloaded; restart the relay to apply "
+        "changes (it goes on as before)",
+        {{"signals", std::to_string(hangups)}});
+  }
+}
 
 RelaySession::RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
                            std::uint32_t generation, SignalWatch& signals, RelayProbe& probe,
@@ -55,8 +70,11 @@ std::uint64_t RelaySession::ticket_of(LsnTracker::Ticket tracker_ticket, bool de
 
 bool RelaySession::paused() {
   // Hysteresis: stop reading at the limit, read again only once a tenth of it has drained, so
-  // back-pressure does not flap (and log) at every delivery.
-  const std::size_t in_flight = tracker_.in_flight_events();
+  // back-pressure does not flap (and log) at every delivery. What counts: this session's events
+  // not yet done, every record in the sink (one left by an earlier session too), and the
+  // transactions the tracker keeps (delivered ones behind an undelivered one hold an entry each).
+  const std::size_t in_flight =
+      std::max({tracker_.in_flight_events(), sink_.in_flight(), tracker_.entries()});
   const std::size_t limit = config_.sink.max_in_flight_events;
   if (in_flight >= limit) {
     over_limit_ = true;
@@ -76,17 +94,21 @@ SessionResult RelaySession::run() {
                           {"publication", config_.source.publication}});
   last_status_sent_ = Clock::now();
   last_observed_ = last_status_sent_;
+  last_heard_ = last_status_sent_;
   probe_.streaming(true);
+  // The relay is up and streaming: systemd's start job is done (later calls update the status).
+  systemd_.ready("streaming from " + tracker_.confirmable().to_string());
   while (true) {
     observe();
+    report_hangups(signals_, log_);
     if (signals_.poll() > 0 && !stopping_) {
       stopping_ = true;
-      stop_deadline_ = Clock::now() + kShutdownDrainTimeout;
-      systemd_.stopping("stopping: waiting for " + std::to_string(tracker_.in_flight_events()) +
+      stop_deadline_ = signals_.stop_deadline();
+      systemd_.stopping("stopping: waiting for " + std::to_string(sink_.in_flight()) +
                         " outstanding deliveries");
       log_.info("stopping: no more reading; waiting for outstanding deliveries",
-                {{"in_flight", std::to_string(tracker_.in_flight_events())},
-                 {"timeout_s", std::to_string(kShutdownDrainTimeout.count())}});
+                {{"in_flight", std::to_string(sink_.in_flight())},
+                 {"timeout_s", std::to_string(kStopTimeout.count())}});
     }
     if (signals_.received() >= 2) {
       log_.warn(
@@ -120,6 +142,8 @@ SessionResult RelaySession::run() {
     if (now_paused != backpressure_) {
       backpressure_ = now_paused;
       if (now_paused) ++stats_.backpressure_episodes;
+      // Silence while not reading says nothing about the server: count afresh from here.
+      if (!now_paused) last_heard_ = Clock::now();
       log_.info(now_paused ? "back-pressure on: not reading PostgreSQL until deliveries catch up"
                            : "back-pressure off",
                 {{"in_flight", std::to_string(tracker_.in_flight_events())}});
@@ -129,14 +153,19 @@ SessionResult RelaySession::run() {
     // Wait for the socket, deliveries, a signal or the next status deadline.
     pollfd fds[3];
     nfds_t count = 0;
-    const bool reading = !stopping_ && !paused();
+    const bool read_now = reading();
     fds[count++] = {
         stream_.socket(),
-        static_cast<short>((reading ? POLLIN : 0) | (stream_.wants_write() ? POLLOUT : 0)), 0};
+        static_cast<short>((read_now ? POLLIN : 0) | (stream_.wants_write() ? POLLOUT : 0)), 0};
     if (sink_.wakeup_fd() >= 0) fds[count++] = {sink_.wakeup_fd(), POLLIN, 0};
     fds[count++] = {signals_.fd(), POLLIN, 0};
     auto deadline = last_status_sent_ + config_.source.status_interval;
     if (stopping_) deadline = std::min(deadline, stop_deadline_);
+    if (read_now && config_.source.liveness_timeout.count() > 0) {
+      deadline =
+          std::min(deadline, last_heard_ + (reply_asked_ ? config_.source.liveness_timeout
+                                                         : config_.source.liveness_timeout / 2));
+    }
     int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count() + 1,
         0, 1000));
@@ -188,6 +217,8 @@ bool RelaySession::pump_frames(bool& more) {
 }
 
 bool RelaySession::handle_frame(PgBuffer frame, std::size_t length) {
+  last_heard_ = Clock::now();
+  reply_asked_ = false;
   const std::string_view bytes(frame.get(), length);
   const auto message = decode_replication_message(bytes);
   if (!message.ok()) {
@@ -293,6 +324,12 @@ void RelaySession::retry_stalled() {
 void RelaySession::on_delivery(const DeliveryReport& report) {
   if (((report.ticket >> kGenerationShift) & kGenerationMask) != generation_) return;  // stale
   const bool dead_letter = (report.ticket & kDeadLetterBit) != 0;
+  if (!report.delivered && report.failure == DeliveryFailure::kAbandoned) {
+    // Purged by a fatal producer error: Kafka never judged the record. No policy applies; the
+    // event stays pending, so nothing past it is confirmed, and the restarted pipeline sends it.
+    sink_failed(report.error);
+    return;
+  }
   const LsnTracker::Ticket tracker_ticket = report.ticket & kTrackerMask;
   if (report.delivered) {
     if (dead_letter) {
@@ -321,7 +358,17 @@ void RelaySession::on_delivery(const DeliveryReport& report) {
   }
   permanent_failure(report.ticket, FailureReason::kDeliveryFailed,
                     "delivery failed: " + report.error, &report.record,
-                    header_value(report.record, "id"), /*keep_value=*/true);
+                    header_value(report.record, "id"),
+                    /*keep_value=*/report.failure != DeliveryFailure::kRecord);
+}
+
+void RelaySession::sink_failed(const std::string& why) {
+  if (result_) return;
+  log_.error(
+      "the sink abandoned deliveries after a fatal producer error; restarting the pipeline "
+      "without confirming past them",
+      {{"error", why}});
+  end(SessionEnd::kSinkFatal, sink_.fatal_error().value_or(why));
 }
 
 void RelaySession::permanent_failure(std::uint64_t ticket, FailureReason reason,
@@ -374,7 +421,9 @@ void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
   PendingDeadLetter letter;
   letter.topic = config_.sink.dlq_topic;
   letter.ticket = ticket | kDeadLetterBit;
-  letter.timestamp_ms = record ? record->timestamp_ms : commit_time_ms_;
+  // Now, not the event's time: the broker may have refused the record for its timestamp, and
+  // would refuse a dead letter carrying it too. The original goes into a header.
+  letter.timestamp_ms = now_unix_ms();
   if (record != nullptr) {
     letter.key.assign(record->key);
     if (keep_value) letter.value.assign(record->value);
@@ -389,6 +438,8 @@ void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
     letter.headers.emplace_back("id", std::string(event_id));
   }
   letter.headers.emplace_back("outbox.error", why);
+  letter.headers.emplace_back("outbox.original_timestamp",
+                              std::to_string(record ? record->timestamp_ms : commit_time_ms_));
   letter.headers.emplace_back("outbox.table", config_.source.table);
   dead_letters_.push_back(std::move(letter));
   publish_dead_letters();
@@ -418,18 +469,37 @@ void RelaySession::publish_dead_letters() {
   }
 }
 
+bool RelaySession::check_liveness(Clock::time_point now) {
+  const auto timeout = config_.source.liveness_timeout;
+  if (timeout.count() <= 0 || result_ || !reading()) return true;
+  if (now - last_heard_ < timeout) return true;
+  end(SessionEnd::kConnectionLost,
+      "nothing from the server for " +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard_).count()) +
+          " ms, not even the reply to a status update that asked for one "
+          "(source.liveness_timeout_ms = " +
+          std::to_string(timeout.count()) + "): taking the connection for dead");
+  return false;
+}
+
 bool RelaySession::send_status(bool force) {
   const auto now = Clock::now();
+  if (!check_liveness(now)) return false;
+  // Halfway to the liveness timeout with nothing heard: ask the server to answer (a walsender
+  // replies to such an update with a keepalive at once).
+  const bool ask_reply = config_.source.liveness_timeout.count() > 0 && !reply_asked_ &&
+                         reading() && now - last_heard_ >= config_.source.liveness_timeout / 2;
   const Lsn confirmable = tracker_.confirmable();
   const bool moved = confirmable > last_sent_flush_ && now - last_status_sent_ >= kMinStatusGap;
   const bool due = now - last_status_sent_ >= config_.source.status_interval;
-  if (!force && !reply_due_ && !moved && !due) return true;
+  if (!force && !reply_due_ && !moved && !due && !ask_reply) return true;
   const StandbyStatusUpdate update{
       .written_lsn = std::max(received_lsn_, confirmable),
       .flushed_lsn = confirmable,
       .applied_lsn = confirmable,
       .client_time = PgTimestamp::from_system(std::chrono::system_clock::now()),
-      .reply_requested = false};
+      .reply_requested = ask_reply};
   if (auto sent = stream_.send_status(update); !sent.ok()) {
     end(SessionEnd::kConnectionLost, sent.error().message());
     return false;
@@ -439,6 +509,10 @@ bool RelaySession::send_status(bool force) {
   }
   last_sent_flush_ = confirmable;
   last_status_sent_ = now;
+  if (ask_reply) {
+    reply_asked_ = true;
+    log_.debug("asked the server for a reply: nothing heard for half of liveness_timeout_ms");
+  }
   if (!stopping_) systemd_.status("streaming, confirmed " + confirmable.to_string());
   reply_due_ = false;
   return true;
@@ -470,15 +544,41 @@ void RelaySession::observe() {
   }
 }
 
+void RelaySession::drain_deliveries(Clock::time_point deadline) {
+  while (sink_.in_flight() > 0 && !sink_.fatal_error()) {
+    observe();
+    report_hangups(signals_, log_);
+    if (signals_.poll() >= 2) return;
+    deadline = std::min(deadline, signals_.stop_deadline());
+    deliveries_served_at_ = PgTimestamp::from_system(std::chrono::system_clock::now());
+    sink_.poll_deliveries(*this);
+    const auto now = Clock::now();
+    if (sink_.in_flight() == 0 || now >= deadline) return;
+    pollfd fds[2];
+    nfds_t count = 0;
+    fds[count++] = {signals_.fd(), POLLIN, 0};
+    if (sink_.wakeup_fd() >= 0) fds[count++] = {sink_.wakeup_fd(), POLLIN, 0};
+    // At most a second, so the watchdog and the probe hear from the loop.
+    const int timeout_ms =
+        sink_.wakeup_fd() < 0
+            ? 1
+            : static_cast<int>(std::clamp<std::int64_t>(
+                  std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count(), 0, 1000));
+    ::poll(fds, count, timeout_ms);
+  }
+}
+
 SessionResult RelaySession::finish() {
   // Whatever ended the session, deliveries already on their way still move the confirmable
-  // position: wait for them (bounded) unless the operator asked to stop at once. A halt still
-  // confirms everything before the failed event, and a reconnect resumes after what was delivered.
-  if (result_->end != SessionEnd::kSinkFatal && signals_.received() < 2 && sink_.in_flight() > 0) {
-    const auto timeout = result_->end == SessionEnd::kConnectionLost ? std::chrono::seconds(10)
-                                                                     : kShutdownDrainTimeout;
-    deliveries_served_at_ = PgTimestamp::from_system(std::chrono::system_clock::now());
-    sink_.drain(*this, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+  // position: wait for them (bounded, and within the stop deadline once a signal came) unless
+  // the operator asked to stop at once. A halt still confirms everything before the failed event,
+  // and a reconnect resumes after what was delivered. A stop has waited in the loop already.
+  if (result_->end != SessionEnd::kSinkFatal && result_->end != SessionEnd::kStopped &&
+      signals_.received() < 2 && sink_.in_flight() > 0) {
+    drain_deliveries(Clock::now() +
+                     (result_->end == SessionEnd::kConnectionLost
+                          ? std::chrono::duration_cast<Clock::duration>(kReconnectDrainTimeout)
+                          : std::chrono::duration_cast<Clock::duration>(kStopTimeout)));
   }
   SessionResult result = *result_;
   result.confirmed = tracker_.confirmable();
@@ -486,7 +586,9 @@ SessionResult RelaySession::finish() {
   // everything delivered.
   if (result.end != SessionEnd::kConnectionLost) {
     if (send_status(true)) {
-      const auto deadline = Clock::now() + std::chrono::seconds(5);
+      const auto deadline =
+          std::min(Clock::now() + std::chrono::seconds(5),
+                   std::max(signals_.stop_deadline(), Clock::now() + std::chrono::seconds(1)));
       while (stream_.wants_write() && Clock::now() < deadline) {
         pollfd fd{stream_.socket(), POLLOUT, 0};
         ::poll(&fd, 1, 100);

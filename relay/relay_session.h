@@ -31,11 +31,15 @@ namespace outbox {
 
 enum class SessionEnd {
   kStopped,         // a signal asked for it; what was delivered is confirmed
-  kConnectionLost,  // PostgreSQL went away: reconnect and resume
+  kConnectionLost,  // PostgreSQL went away (or fell silent): reconnect and resume
   kSinkFatal,       // the sink can deliver nothing more: replace it and resume
   kHalted,          // an event could not be published and on_permanent_error is halt
   kProtocolError,   // the stream is malformed or the outbox table unusable: stop
 };
+
+// Logs each batch of SIGHUPs once: the relay keeps running, and says that a changed
+// configuration needs a restart.
+void report_hangups(SignalWatch& signals, const Logger& log);
 
 struct SessionResult {
   SessionEnd end;
@@ -100,10 +104,20 @@ class RelaySession : private DeliveryHandler {
   void observe();
   void permanent_failure(std::uint64_t ticket, FailureReason reason, const std::string& why,
                          const OutgoingRecord* record, std::string_view event_id, bool keep_value);
+  // A delivery the sink abandoned (a fatal producer error purged it): not the event's failure.
+  void sink_failed(const std::string& why);
   void dead_letter(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
                    std::string_view event_id, bool keep_value);
   void publish_dead_letters();
+  // Serves delivery reports until nothing is in flight, the sink fails or `deadline` passes,
+  // serving signals (a second one ends the wait) and the watchdog meanwhile.
+  void drain_deliveries(Clock::time_point deadline);
   bool send_status(bool force);
+  // Ends the session when the server has been silent for source.liveness_timeout_ms while the
+  // relay was reading; asks for a reply halfway there. False when the session ended.
+  bool check_liveness(Clock::time_point now);
+  // Whether the loop reads PostgreSQL now (not stopping, not under back-pressure).
+  bool reading() { return !stopping_ && !paused(); }
   void end(SessionEnd end, std::string reason);
   SessionResult finish();
 
@@ -133,6 +147,10 @@ class RelaySession : private DeliveryHandler {
   std::uint64_t sink_failures_seen_ = 0;
   Clock::time_point last_status_sent_{};
   bool reply_due_ = false;
+  // Liveness: when the server was last heard from while reading, and whether the relay has
+  // asked it for a reply since.
+  Clock::time_point last_heard_{};
+  bool reply_asked_ = false;
 
   std::optional<StalledRecord> stalled_;
   std::deque<PendingDeadLetter> dead_letters_;
@@ -147,7 +165,8 @@ class RelaySession : private DeliveryHandler {
   RateLimit failure_log_limit_{5, std::chrono::seconds(10)};
 };
 
-// How long a graceful stop waits for outstanding deliveries.
-inline constexpr std::chrono::seconds kShutdownDrainTimeout{30};
+// How long a session that lost its PostgreSQL connection waits for the deliveries it started
+// before the relay reconnects.
+inline constexpr std::chrono::seconds kReconnectDrainTimeout{10};
 
 }  // namespace outbox

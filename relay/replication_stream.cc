@@ -1,6 +1,27 @@
 #include "relay/replication_stream.h"
 
+#include <cstdlib>
+
 namespace outbox {
+
+std::string ServerIdentity::to_string() const {
+  return "system " + system_identifier + ", timeline " + std::to_string(timeline);
+}
+
+Result<ServerIdentity> identify_system(PgConnection& replication) {
+  PgResult result(PQexec(replication.raw(), "IDENTIFY_SYSTEM"));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1 ||
+      PQnfields(result.get()) < 2) {
+    const std::string message = replication.last_error();
+    return Error{replication.alive() ? ErrorCode::kServerRefused : ErrorCode::kConnectionLost,
+                 "IDENTIFY_SYSTEM failed: " + message};
+  }
+  ServerIdentity identity;
+  identity.system_identifier = PQgetvalue(result.get(), 0, 0);
+  identity.timeline =
+      static_cast<std::uint32_t>(std::strtoul(PQgetvalue(result.get(), 0, 1), nullptr, 10));
+  return identity;
+}
 
 Result<ReplicationStream> ReplicationStream::start(PgConnection connection, const std::string& slot,
                                                    const std::string& publication, Lsn start) {

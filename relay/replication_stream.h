@@ -2,6 +2,7 @@
 // out, never blocking (the relay's loop polls the socket).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/lsn.h"
@@ -10,6 +11,19 @@
 #include "relay/pg_connection.h"
 
 namespace outbox {
+
+// Which server's history a replication connection reads: IDENTIFY_SYSTEM's system identifier
+// (set at initdb; a restore from a base backup keeps it) and timeline (a promoted standby starts
+// a new one). Positions compare only within one history.
+struct ServerIdentity {
+  std::string system_identifier;
+  std::uint32_t timeline = 0;
+  bool operator==(const ServerIdentity&) const = default;
+  std::string to_string() const;
+};
+
+// IDENTIFY_SYSTEM on a replication connection (before START_REPLICATION).
+Result<ServerIdentity> identify_system(PgConnection& replication);
 
 class ReplicationStream {
  public:

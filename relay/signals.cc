@@ -15,6 +15,9 @@ Result<SignalWatch> SignalWatch::install() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  // The default action of SIGHUP ends the process without a drain, and systemd takes that for
+  // a clean exit: it stays down.
+  sigaddset(&mask, SIGHUP);
   if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
     return Error{ErrorCode::kServerRefused, std::string("sigprocmask: ") + std::strerror(errno)};
   }
@@ -33,7 +36,13 @@ SignalWatch::~SignalWatch() {
 
 int SignalWatch::poll() {
   signalfd_siginfo info;
-  while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) ++received_;
+  while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (info.ssi_signo == SIGHUP) {
+      ++hangups_;
+      continue;
+    }
+    if (received_++ == 0) stop_deadline_ = Clock::now() + kStopTimeout;
+  }
   return received_;
 }
 

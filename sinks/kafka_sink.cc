@@ -82,6 +82,27 @@ LogLevel log_level_of(int syslog_level) {
   return LogLevel::kDebug;
 }
 
+// What a failed delivery means for the event. Purges come from a fatal producer error (or the
+// sink being destroyed): the broker never judged the record.
+DeliveryFailure classify_failure(rd_kafka_resp_err_t error, bool producer_fatal) {
+  if (producer_fatal) return DeliveryFailure::kAbandoned;
+  switch (error) {
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return DeliveryFailure::kAbandoned;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+      return DeliveryFailure::kRecord;
+    default:
+      return DeliveryFailure::kOther;
+  }
+}
+
 std::string describe_size(const OutgoingRecord& record) {
   std::size_t header_bytes = 0;
   for (const RecordHeader& header : record.headers) {
@@ -243,6 +264,14 @@ PublishOutcome KafkaSink::publish(const OutgoingRecord& record, DeliveryTicket t
   // On failure the headers stay ours, and `headers` destroys them.
   switch (error) {
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      // With nothing else queued, the record alone is larger than the whole queue: waiting
+      // frees no room, so this record can never be taken.
+      if (in_flight_.empty()) {
+        return {PublishStatus::kRejected,
+                "record for topic \"" + topic_ + "\" (" + describe_size(record) +
+                    ") is larger than the producer's whole queue: raise "
+                    "queue.buffering.max.kbytes (or queue.buffering.max.messages)"};
+      }
       return {PublishStatus::kQueueFull,
               "the Kafka producer's queue is full (queue.buffering.max.messages or "
               "queue.buffering.max.kbytes); serve delivery reports, then publish again"};
@@ -345,7 +374,10 @@ void KafkaSink::report(const rd_kafka_message_t& message) {
   };
 
   std::string error;
+  DeliveryFailure failure = DeliveryFailure::kNone;
   if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const auto fatal = fatal_error();
+    failure = classify_failure(message.err, fatal.has_value());
     // Not rd_kafka_message_errstr(): for a producer's message it returns the payload.
     error = rd_kafka_err2str(message.err);
     if (rd_kafka_message_status(&message) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED) {
@@ -354,7 +386,7 @@ void KafkaSink::report(const rd_kafka_message_t& message) {
     // A fatal error purges every queued record: say why, not only "Purged in queue".
     if (message.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
         message.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
-      if (auto fatal = fatal_error()) error += " after a fatal producer error: " + *fatal;
+      if (fatal) error += " after a fatal producer error: " + *fatal;
     }
   }
   const DeliveryReport delivery{
@@ -362,6 +394,7 @@ void KafkaSink::report(const rd_kafka_message_t& message) {
       .delivered = message.err == RD_KAFKA_RESP_ERR_NO_ERROR,
       .error = std::move(error),
       .record = record,
+      .failure = failure,
   };
   handler_->on_delivery(delivery);
 }

@@ -43,12 +43,23 @@ struct PublishOutcome {
   std::string error;  // why, unless accepted
 };
 
+// Why a record was not delivered: what the relay may do about it depends on it.
+enum class DeliveryFailure {
+  kNone,       // delivered
+  kRecord,     // the backend refused this record itself (too large, invalid timestamp, corrupt):
+               // a dead letter must not repeat its value or timestamp
+  kAbandoned,  // the sink gave the record up without a verdict (a fatal producer error purged
+               // it): never the event's own failure; the pipeline must restart and send it again
+  kOther,      // any other permanent failure (unknown topic, authorization, message timeout)
+};
+
 struct DeliveryReport {
   DeliveryTicket ticket;
   bool delivered;     // acknowledged as configured (acks=all: by every in-sync replica)
   std::string error;  // why not, when !delivered
   // The record as it was sent, so a failed one can be dead-lettered. Valid during the call only.
   const OutgoingRecord& record;
+  DeliveryFailure failure = DeliveryFailure::kNone;
 };
 
 class DeliveryHandler {

@@ -90,7 +90,8 @@ class StdoutSink final : public Sink {
       const OutgoingRecord record{pending.topic, pending.key, pending.value, headers,
                                   pending.timestamp_ms};
       handler.on_delivery(
-          DeliveryReport{pending.ticket, pending.delivered, std::move(pending.error), record});
+          DeliveryReport{pending.ticket, pending.delivered, std::move(pending.error), record,
+                         pending.delivered ? DeliveryFailure::kNone : DeliveryFailure::kOther});
     }
   }
 

@@ -337,7 +337,7 @@ TEST_F(ConfigErrors, RejectUnknownAndMalformedSetEntries) {
   EXPECT_EQ(set_error({"source.slto=x"}),
             "--set source.slto: unknown key (known: dsn, table, publication, slot, "
             "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
-                "on_slot_lost, columns)");
+            "on_slot_lost, columns)");
   EXPECT_EQ(set_error({"source.slot"}), "--set source.slot: expected key.path=value");
   EXPECT_EQ(set_error({"sink.kafka=x"}),
             "--set sink.kafka: set one property at a time, e.g. "

@@ -151,3 +151,48 @@ TEST(LsnTracker, ManyInterleavedTransactionsConfirmExactlyTheDeliveredPrefix) {
 
 }  // namespace
 }  // namespace outbox
+
+namespace outbox {
+namespace {
+
+TEST(LsnTracker, AMillionEmptyTransactionsBehindAPendingEventKeepOneEntry) {
+  LsnTracker tracker(L(100));
+  const auto pending = transaction(tracker, 1, 200);
+  for (std::uint64_t i = 0; i < 1'000'000; ++i) {
+    transaction(tracker, 0, 300 + i);
+    ASSERT_LE(tracker.entries(), 1u) << "after " << i + 1 << " empty transactions";
+  }
+  EXPECT_EQ(tracker.confirmable(), L(100)) << "the pending event still holds the position";
+  tracker.event_done(pending[0]);
+  EXPECT_EQ(tracker.confirmable(), L(300 + 999'999)) << "its end is now the last empty one's";
+  EXPECT_EQ(tracker.entries(), 0u);
+}
+
+TEST(LsnTracker, EmptyTransactionsBetweenPendingOnesConfirmOnlyWithTheEventsBeforeThem) {
+  LsnTracker tracker(L(100));
+  const auto first = transaction(tracker, 1, 200);
+  transaction(tracker, 0, 250);
+  const auto second = transaction(tracker, 1, 300);
+  transaction(tracker, 0, 350);
+  EXPECT_EQ(tracker.entries(), 2u);
+  tracker.event_done(second[0]);
+  EXPECT_EQ(tracker.confirmable(), L(100));
+  tracker.event_done(first[0]);
+  EXPECT_EQ(tracker.confirmable(), L(350));
+}
+
+TEST(LsnTracker, TicketsStayValidWhenAnEmptyTransactionMerges) {
+  LsnTracker tracker(L(100));
+  const auto first = transaction(tracker, 1, 200);
+  transaction(tracker, 0, 250);
+  const auto second = transaction(tracker, 2, 300);
+  EXPECT_NE(first[0], second[0]);
+  tracker.event_done(first[0]);
+  EXPECT_EQ(tracker.confirmable(), L(250));
+  tracker.event_done(second[0]);
+  tracker.event_done(second[1]);
+  EXPECT_EQ(tracker.confirmable(), L(300));
+}
+
+}  // namespace
+}  // namespace outbox
