@@ -78,6 +78,14 @@ std::vector<std::string> concat(std::vector<std::string> first,
   return first;
 }
 
+// SIGTERM stops the relay with status 0 within 30 s.
+void expect_clean_stop(RelayProcess& relay) {
+  relay.signal(SIGTERM);
+  const auto status = relay.wait(30s);
+  ASSERT_TRUE(status.has_value()) << "the relay did not stop within 30 s";
+  EXPECT_EQ(*status, 0) << relay.err();
+}
+
 TEST(RelayLiveness, ReconnectsWhenTheReplicationConnectionFallsSilent) {
   RelayFixture fixture("silent");
   TcpProxy proxy(std::stoi(services().pg_port));
@@ -94,10 +102,13 @@ TEST(RelayLiveness, ReconnectsWhenTheReplicationConnectionFallsSilent) {
   ASSERT_TRUE(relay->running()) << relay->err();
 
   std::vector<long> rows;
-  for (long row = 1; row <= 5; ++row) {
-    fixture.sql().exec(insert_sql(row));
-    rows.push_back(row);
-  }
+  auto insert_rows = [&](long first, long last) {
+    for (long row = first; row <= last; ++row) {
+      fixture.sql().exec(insert_sql(row));
+      rows.push_back(row);
+    }
+  };
+  insert_rows(1, 5);
   ASSERT_EQ(numbers(missing_from(fixture.topic("order"), rows, 60s)), "none")
       << "events did not flow before the freeze\n"
       << relay->err();
@@ -105,10 +116,7 @@ TEST(RelayLiveness, ReconnectsWhenTheReplicationConnectionFallsSilent) {
   proxy.freeze();
   const int accepted_before = proxy.accepted();
   // Straight into PostgreSQL, not through the proxy.
-  for (long row = 6; row <= 10; ++row) {
-    fixture.sql().exec(insert_sql(row));
-    rows.push_back(row);
-  }
+  insert_rows(6, 10);
   EXPECT_EQ(numbers(missing_from(fixture.topic("order"), rows, 30s)), "none")
       << "rows written after the connection fell silent did not reach Kafka within 30 s\n"
       << relay->err();
@@ -121,10 +129,7 @@ TEST(RelayLiveness, ReconnectsWhenTheReplicationConnectionFallsSilent) {
       << "the reason does not name liveness_timeout_ms\n"
       << log;
 
-  relay->signal(SIGTERM);
-  const auto status = relay->wait(30s);
-  ASSERT_TRUE(status.has_value()) << "the relay did not stop within 30 s";
-  EXPECT_EQ(*status, 0) << relay->err();
+  expect_clean_stop(*relay);
 }
 
 // Two servers behind one address. A is the shared fixture's PostgreSQL (a database of its own,
@@ -251,10 +256,7 @@ TEST(RelayLiveness, AFailoverToAnotherServerWithOnSlotLostRecreateStreamsFromThe
       10s))
       << metrics;
 
-  relay->signal(SIGTERM);
-  const auto status = relay->wait(30s);
-  ASSERT_TRUE(status.has_value()) << "the relay did not stop within 30 s";
-  EXPECT_EQ(*status, 0) << relay->err();
+  expect_clean_stop(*relay);
 }
 
 TEST(RelayLiveness, AReplacedServerWithTheSlotStreamsFromThatSlotsPosition) {
@@ -274,10 +276,7 @@ TEST(RelayLiveness, AReplacedServerWithTheSlotStreamsFromThatSlotsPosition) {
       << "no error about the changed server\n"
       << relay->err();
 
-  relay->signal(SIGTERM);
-  const auto status = relay->wait(30s);
-  ASSERT_TRUE(status.has_value()) << "the relay did not stop within 30 s";
-  EXPECT_EQ(*status, 0) << relay->err();
+  expect_clean_stop(*relay);
 }
 
 }  // namespace
