@@ -218,6 +218,10 @@ class Checker {
       fail("publication", rows.error().message(), rows.error().code());
       return;
     }
+    if (PQntuples(rows->get()) != 1) {
+      fail("publication", publication + " was dropped while being checked: run check again");
+      return;
+    }
     auto field = [&](int column) { return std::string(PQgetvalue(rows->get(), 0, column)); };
     const bool via_root = field(0) == "true";
     const bool names_table = field(1) == "true";
