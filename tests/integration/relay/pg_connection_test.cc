@@ -9,6 +9,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/support/pg.h"
 #include "tests/integration/support/services.h"
@@ -18,41 +20,49 @@ namespace {
 
 using Kind = outbox::PgConnection::Kind;
 
-// What libpq says it uses for each keyword (PQconninfo), for the keywords set on it.
-std::map<std::string, std::string> effective_options(const outbox::PgConnection& connection) {
+// keepalives, keepalives_idle, keepalives_interval, keepalives_count and tcp_user_timeout as
+// libpq says it uses them (PQconninfo), and as the connection's socket has them.
+struct TcpSettings {
+  std::vector<std::string> libpq;
+  std::vector<int> socket;
+};
+
+TcpSettings tcp_settings(const outbox::PgConnection& connection) {
   std::map<std::string, std::string> options;
   PQconninfoOption* info = PQconninfo(connection.raw());
   for (PQconninfoOption* option = info; option != nullptr && option->keyword != nullptr; ++option) {
-    if (option->val != nullptr) options[option->keyword] = option->val;
+    options[option->keyword] = option->val != nullptr ? option->val : "<unset>";
   }
   PQconninfoFree(info);
-  return options;
+  TcpSettings settings;
+  for (const char* keyword : {"keepalives", "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "tcp_user_timeout"}) {
+    settings.libpq.push_back(options[keyword]);
+  }
+  for (const auto& [level, name] : {std::pair{SOL_SOCKET, SO_KEEPALIVE},
+                                    {IPPROTO_TCP, TCP_KEEPIDLE},
+                                    {IPPROTO_TCP, TCP_KEEPINTVL},
+                                    {IPPROTO_TCP, TCP_KEEPCNT},
+                                    {IPPROTO_TCP, TCP_USER_TIMEOUT}}) {
+    int value = -1;
+    socklen_t length = sizeof value;
+    EXPECT_EQ(::getsockopt(PQsocket(connection.raw()), level, name, &value, &length), 0);
+    settings.socket.push_back(value);
+  }
+  return settings;
 }
 
-int socket_option(const outbox::PgConnection& connection, int level, int name) {
-  int value = -1;
-  socklen_t length = sizeof value;
-  EXPECT_EQ(::getsockopt(PQsocket(connection.raw()), level, name, &value, &length), 0);
-  return value;
-}
+const char* kind_name(Kind kind) { return kind == Kind::kNormal ? "normal" : "replication"; }
 
 TEST(PgConnection, SetsTcpKeepalivesAndAUserTimeoutOnBothConnectionKinds) {
   for (const Kind kind : {Kind::kNormal, Kind::kReplication}) {
-    SCOPED_TRACE(kind == Kind::kNormal ? "normal" : "replication");
+    SCOPED_TRACE(kind_name(kind));
     const auto connection = outbox::PgConnection::connect(services().pg_conninfo(), kind);
     ASSERT_TRUE(connection.ok()) << connection.error().message();
-    const auto options = effective_options(*connection);
-    EXPECT_EQ(options.at("keepalives"), "1");
-    EXPECT_EQ(options.at("keepalives_idle"), "10");
-    EXPECT_EQ(options.at("keepalives_interval"), "5");
-    EXPECT_EQ(options.at("keepalives_count"), "3");
-    EXPECT_EQ(options.at("tcp_user_timeout"), "30000");
-    // And libpq applied them to the socket: a dead peer ends the connection within about 25 s.
-    EXPECT_EQ(socket_option(*connection, SOL_SOCKET, SO_KEEPALIVE), 1);
-    EXPECT_EQ(socket_option(*connection, IPPROTO_TCP, TCP_KEEPIDLE), 10);
-    EXPECT_EQ(socket_option(*connection, IPPROTO_TCP, TCP_KEEPINTVL), 5);
-    EXPECT_EQ(socket_option(*connection, IPPROTO_TCP, TCP_KEEPCNT), 3);
-    EXPECT_EQ(socket_option(*connection, IPPROTO_TCP, TCP_USER_TIMEOUT), 30000);
+    const auto settings = tcp_settings(*connection);
+    EXPECT_EQ(settings.libpq, (std::vector<std::string>{"1", "10", "5", "3", "30000"}));
+    // And applied to the socket: a dead peer ends the connection within about 25 s.
+    EXPECT_EQ(settings.socket, (std::vector<int>{1, 10, 5, 3, 30000}));
   }
 }
 
@@ -67,24 +77,20 @@ TEST(PgConnection, TheOperatorsDsnOverridesEveryTcpDefaultInBothDsnForms) {
                           "&tcp_user_timeout=12345";
   for (const std::string& dsn : {key_value, uri}) {
     for (const Kind kind : {Kind::kNormal, Kind::kReplication}) {
-      SCOPED_TRACE(dsn + (kind == Kind::kNormal ? ", normal" : ", replication"));
+      SCOPED_TRACE(dsn + ", " + kind_name(kind));
       const auto connection = outbox::PgConnection::connect(dsn, kind);
       ASSERT_TRUE(connection.ok()) << connection.error().message();
-      const auto options = effective_options(*connection);
-      EXPECT_EQ(options.at("keepalives"), "1");
-      EXPECT_EQ(options.at("keepalives_idle"), "61");
-      EXPECT_EQ(options.at("keepalives_interval"), "7");
-      EXPECT_EQ(options.at("keepalives_count"), "9");
-      EXPECT_EQ(options.at("tcp_user_timeout"), "12345");
-      EXPECT_EQ(socket_option(*connection, IPPROTO_TCP, TCP_KEEPIDLE), 61);
-      EXPECT_EQ(socket_option(*connection, IPPROTO_TCP, TCP_USER_TIMEOUT), 12345);
+      const auto settings = tcp_settings(*connection);
+      EXPECT_EQ(settings.libpq, (std::vector<std::string>{"1", "61", "7", "9", "12345"}));
+      EXPECT_EQ(settings.socket, (std::vector<int>{1, 61, 7, 9, 12345}));
     }
   }
-  // keepalives=0 turns them off (libpq then leaves the user timeout alone too).
+  // keepalives=0 turns them off (libpq then sets none of the others on the socket).
   const auto off = outbox::PgConnection::connect(key_value + " keepalives=0", Kind::kNormal);
   ASSERT_TRUE(off.ok()) << off.error().message();
-  EXPECT_EQ(effective_options(*off).at("keepalives"), "0");
-  EXPECT_EQ(socket_option(*off, SOL_SOCKET, SO_KEEPALIVE), 0);
+  const auto settings = tcp_settings(*off);
+  EXPECT_EQ(settings.libpq.front(), "0");
+  EXPECT_EQ(settings.socket.front(), 0);
 }
 
 std::string show(const outbox::PgConnection& connection, const std::string& setting) {
