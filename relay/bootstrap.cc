@@ -134,16 +134,42 @@ class Checker {
                                ". Fix the table or source.columns / routing in the configuration");
       return false;
     }
-    pass("outbox table", config_.source.table + " has every column the relay reads");
+    auto kind = value("outbox table",
+                      "SELECT relkind::text || ':' || relispartition::text FROM pg_class WHERE "
+                      "oid = $1::oid",
+                      {*oid});
+    if (!kind) return false;
+    table_oid_ = *oid;
+    table_partitioned_ = kind->rfind("p:", 0) == 0;
+    pass("outbox table", config_.source.table + " has every column the relay reads" +
+                             (table_partitioned_ ? " (partitioned)" : ""));
     return true;
+  }
+
+  // In kPrepare mode, whether `what` may be created now: only when every check so far passed.
+  // Otherwise a failure line says why it was not.
+  bool may_create(const std::string& what, const std::string& name) {
+    if (report_.ok()) return true;
+    fail(what, name +
+                   " does not exist and was not created, because a check above failed: fix it, "
+                   "then run again");
+    return false;
   }
 
   void check_publication() {
     const auto table = split_table_name(config_.source.table);
     const std::string& publication = config_.source.publication;
+    const std::string alter = "ALTER PUBLICATION " + quote_identifier(publication);
+    const std::string qualified =
+        quote_identifier(table.schema) + "." + quote_identifier(table.name);
+    // Always through the partition root: for a partitioned table it is what makes PostgreSQL send
+    // the partitions' rows under the table's own name (without it they arrive under each
+    // partition's name, which the relay does not read, and the slot moves past them: every event
+    // lost). For a plain table it changes nothing, and the publication stays right if the table
+    // is ever recreated as a partitioned one and added back.
     const std::string create_sql = "CREATE PUBLICATION " + quote_identifier(publication) +
-                                   " FOR TABLE " + quote_identifier(table.schema) + "." +
-                                   quote_identifier(table.name) + " WITH (publish = 'insert')";
+                                   " FOR TABLE " + qualified +
+                                   " WITH (publish = 'insert', publish_via_partition_root = true)";
     auto exists =
         value("publication", "SELECT pubinsert::text FROM pg_publication WHERE pubname = $1",
               {publication});
@@ -154,42 +180,90 @@ class Checker {
                                 " does not exist and source.create_publication is "
                                 "false: run " +
                                 create_sql);
-      } else if (mode_ == BootstrapMode::kCheckOnly) {
+        return;
+      }
+      if (mode_ == BootstrapMode::kCheckOnly) {
         pass("publication", publication + " does not exist yet; run will create it");
-      } else if (auto created = pg_.exec(create_sql); !created.ok()) {
+        return;
+      }
+      if (!may_create("publication", publication)) return;
+      if (auto created = pg_.exec(create_sql); !created.ok()) {
         fail("publication", "cannot create it: " + created.error().message() +
                                 "; run as a privileged role: " + create_sql);
-      } else {
-        pass("publication", "created " + publication + " for " + config_.source.table);
+        return;
       }
+      pass("publication", "created " + publication + " for " + config_.source.table);
       return;
     }
     if (*exists != "true") {
-      fail("publication", publication + " does not publish inserts: run ALTER PUBLICATION " +
-                              quote_identifier(publication) + " SET (publish = 'insert')");
+      fail("publication",
+           publication + " does not publish inserts: run " + alter + " SET (publish = 'insert')");
       return;
     }
-    auto includes = value("publication",
-                          "SELECT count(*)::text FROM pg_publication_tables WHERE pubname = $1 "
-                          "AND schemaname = $2 AND tablename = $3",
-                          {publication, table.schema, table.name});
-    if (!includes) return;
-    if (*includes == "0") {
-      fail("publication", publication + " exists but does not include " + config_.source.table +
-                              ": run ALTER PUBLICATION " + quote_identifier(publication) +
-                              " ADD TABLE " + quote_identifier(table.schema) + "." +
-                              quote_identifier(table.name));
+    // pg_publication_tables lists each table under the name its rows are sent with: with
+    // pubviaroot, the topmost published ancestor (a partitioned table), without it the leaf
+    // partitions only. So the outbox table is listed exactly when its inserts arrive under its
+    // own name, whether it is in the publication by name, by schema or FOR ALL TABLES.
+    auto rows = pg_.exec(
+        "SELECT p.pubviaroot::text, (p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_rel "
+        "r WHERE r.prpubid = p.oid AND r.prrelid = $2::oid))::text, EXISTS (SELECT 1 FROM "
+        "pg_publication_tables t WHERE t.pubname = p.pubname AND t.schemaname = $3 AND "
+        "t.tablename = $4)::text, coalesce((SELECT format('%I.%I', t.schemaname, t.tablename) "
+        "FROM pg_partition_ancestors($2::oid) a JOIN pg_class c ON c.oid = a.relid JOIN "
+        "pg_namespace n ON n.oid = c.relnamespace JOIN pg_publication_tables t ON t.pubname = "
+        "p.pubname AND t.schemaname = n.nspname AND t.tablename = c.relname WHERE a.relid <> "
+        "$2::oid LIMIT 1), '') FROM pg_publication p WHERE p.pubname = $1",
+        {publication, table_oid_, table.schema, table.name});
+    if (!rows.ok()) {
+      fail("publication", rows.error().message(), rows.error().code());
       return;
     }
-    pass("publication", publication + " publishes inserts into " + config_.source.table);
+    if (PQntuples(rows->get()) != 1) {
+      fail("publication", publication + " was dropped while being checked: run check again");
+      return;
+    }
+    auto field = [&](int column) { return std::string(PQgetvalue(rows->get(), 0, column)); };
+    const bool via_root = field(0) == "true";
+    const bool names_table = field(1) == "true";
+    const bool listed = field(2) == "true";
+    const std::string& ancestor = field(3);
+    if (listed) {
+      pass("publication", publication + " publishes inserts into " + config_.source.table +
+                              (table_partitioned_ ? ", every partition through the root" : ""));
+      return;
+    }
+    if (!ancestor.empty()) {
+      // Only with pubviaroot can an ancestor be listed instead of the table.
+      fail("publication",
+           config_.source.table + " is a partition of " + ancestor + " and " + publication +
+               " publishes through the partition root, so its rows arrive under " + ancestor +
+               "'s name and the relay would never see them: set source.table to " + ancestor +
+               (table_partitioned_
+                    ? ", or publish the table itself: " + alter + " DROP TABLE " + ancestor + "; " +
+                          alter + " ADD TABLE " + qualified
+                    : ", or run " + alter + " SET (publish_via_partition_root = false)"));
+      return;
+    }
+    if (table_partitioned_ && !via_root) {
+      fail("publication", publication + " sends the rows of " + config_.source.table +
+                              "'s partitions under each partition's name "
+                              "(publish_via_partition_root is off), which the relay does not "
+                              "read: every event would be lost. Run " +
+                              alter + " SET (publish_via_partition_root = true)" +
+                              (names_table ? "" : "; " + alter + " ADD TABLE " + qualified));
+      return;
+    }
+    fail("publication", publication + " exists but does not include " + config_.source.table +
+                            ": run " + alter + " ADD TABLE " + qualified);
   }
 
   void check_slot() {
     const std::string& slot = config_.source.slot;
     auto rows = pg_.exec(
         "SELECT plugin, slot_type, database, active::text, coalesce(active_pid::text, ''), "
-        "coalesce(confirmed_flush_lsn::text, ''), coalesce(wal_status, ''), current_database() "
-        "FROM pg_replication_slots WHERE slot_name = $1",
+        "coalesce(confirmed_flush_lsn::text, ''), coalesce(wal_status, ''), current_database(), "
+        "coalesce(to_jsonb(s) ->> 'two_phase', 'false') "
+        "FROM pg_replication_slots s WHERE slot_name = $1",
         {slot});
     if (!rows.ok()) {
       fail("replication slot", rows.error().message(), rows.error().code());
@@ -221,6 +295,26 @@ class Checker {
                                    "max_slot_wal_keep_size): events in the lost range cannot "
                                    "be recovered. Drop and recreate the slot after checking "
                                    "what was missed");
+      return;
+    }
+    if (field(8) == "true") {
+      // Refused rather than decoded. On a two_phase slot PostgreSQL 15 sends a prepared
+      // transaction's rows at PREPARE TRANSACTION (Begin Prepare 'b', rows, Prepare 'P'), then
+      // only Commit Prepared 'K' or Rollback Prepared 'r', even to protocol version 1 without the
+      // two_phase option. Publishing them correctly would mean holding every row of a prepared
+      // transaction until its COMMIT PREPARED, which may come days later (memory no longer
+      // bounded by max_in_flight_events), and never confirming past its PREPARE meanwhile (the
+      // server does not send the rows again at COMMIT PREPARED once the slot has moved past it).
+      fail("replication slot",
+           slot +
+               " was created with two-phase decoding (pg_replication_slots.two_phase): "
+               "PostgreSQL would send prepared transactions before they commit, which the relay "
+               "does not decode. Set source.slot to another slot, or drop this one (SELECT "
+               "pg_drop_replication_slot(" +
+               quote_literal(slot) +
+               ")) and let the relay recreate it without two_phase: events committed between "
+               "its confirmed position (" +
+               field(5) + ") and the new slot's are then not published");
       return;
     }
     if (field(3) == "true") {
@@ -257,6 +351,7 @@ class Checker {
       pass("replication slot", slot + " does not exist yet; run will create it");
       return;
     }
+    if (!may_create("replication slot", slot)) return;
     auto created = pg_.query_value(
         "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", {slot});
     if (!created.ok()) {
@@ -264,6 +359,7 @@ class Checker {
       return;
     }
     report_.slot_confirmed_lsn = Lsn::parse(created->value_or("")).value_or(Lsn{});
+    report_.slot_created = true;
     pass("replication slot", "created " + slot + " (pgoutput) at " + created->value_or("?"));
   }
 
@@ -271,6 +367,9 @@ class Checker {
   const Config& config_;
   BootstrapMode mode_;
   BootstrapReport& report_;
+  // Set by check_table once the table is found.
+  std::string table_oid_;
+  bool table_partitioned_ = false;
 };
 
 }  // namespace

@@ -25,6 +25,8 @@ struct BootstrapReport {
   bool ok() const;
   // Set when the slot exists (or was created): where streaming resumes.
   Lsn slot_confirmed_lsn;
+  // True when this bootstrap created the slot: nothing before its position will ever be sent.
+  bool slot_created = false;
   // The first failure's code: kConnectionLost for what may pass by itself (slot in use by another
   // relay, server restarting), kServerRefused for what needs the operator.
   ErrorCode failure_code = ErrorCode::kServerRefused;
@@ -36,8 +38,10 @@ enum class BootstrapMode {
 };
 
 // Checks wal_level, the role's REPLICATION privilege, the outbox table and its columns, the
-// publication, the slot (plugin, database, WAL still available, not in use), free slots, and
-// that a replication connection is allowed; creates what is missing in kPrepare mode.
+// publication (it must send the outbox table's inserts under the table's own name, partitioned
+// or not), the slot (plugin, database, WAL still available, not two-phase, not in use) and free
+// slots; creates what is missing in kPrepare mode, but only when every check before it passed:
+// a slot pins WAL from its creation on, so a relay that keeps failing must not leave one behind.
 BootstrapReport bootstrap(PgConnection& connection, const Config& config, BootstrapMode mode);
 
 // "schema.table" split into its parts (the configuration has already normalised it).

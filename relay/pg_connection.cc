@@ -1,6 +1,7 @@
 #include "relay/pg_connection.h"
 
 #include <cstring>
+#include <initializer_list>
 
 #include "common/log.h"
 #include "config/redact.h"
@@ -9,17 +10,20 @@ namespace outbox {
 
 namespace {
 
-// Connection failures worth retrying: the server is not there (yet), or cannot take us now.
-bool transient_connect_failure(const std::string& message) {
-  for (const char* marker :
-       {"could not connect", "Connection refused", "timeout expired", "starting up",
-        "shutting down", "in recovery", "too many clients", "server closed the connection",
-        "could not translate host name", "No route to host", "Network is unreachable",
-        "remaining connection slots"}) {
-    if (message.find(marker) != std::string::npos) return true;
+bool contains_any(std::string_view text, std::initializer_list<std::string_view> markers) {
+  for (const auto marker : markers) {
+    if (text.find(marker) != std::string_view::npos) return true;
   }
   return false;
 }
+
+// How the walsender prints column text in the stream (pgoutput calls each type's output
+// function in the walsender session): the same whatever the server's, database's or role's
+// defaults, so a `timestamp` header always reads 2024-03-05 13:14:15.123456. SQL commands are
+// accepted on a replication=database connection (simple query protocol only).
+constexpr const char* kPinOutputFormat =
+    "SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; "
+    "SET bytea_output = 'hex'";
 
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -28,22 +32,60 @@ std::string trim(std::string text) {
 
 }  // namespace
 
+bool is_transient_sqlstate(std::string_view sqlstate) {
+  return sqlstate.substr(0, 2) == "08" || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03" || sqlstate == "53300";
+}
+
+bool is_transient_connection_failure(std::string_view message) {
+  return contains_any(
+      message,
+      {// libpq 15: the connection broke (a reset, a timeout from keepalives or
+       // tcp_user_timeout, the server process gone).
+       "server closed the connection unexpectedly", "could not receive data from server",
+       "could not send data to server", "SSL connection has been closed unexpectedly",
+       "SSL SYSCALL error", "no connection to the server",
+       // libpq 15: the server cannot be reached (yet).
+       "Connection refused", "Connection timed out", "timeout expired", "No route to host",
+       "Network is unreachable", "could not translate host name", "could not connect to server",
+       // PostgreSQL 15, 57P03: the server is starting, shutting down or recovering; not
+       // "the database system is not accepting connections" (a standby without hot standby,
+       // which the operator must fix).
+       "the database system is starting up", "the database system is not yet accepting connections",
+       "the database system is shutting down", "the database system is in recovery mode",
+       // PostgreSQL 15, 57P01 and 57P02: the server ended the session (pg_terminate_backend,
+       // a shutdown, a crash of another backend, a restart).
+       "terminating connection due to administrator command",
+       "terminating connection due to immediate shutdown command",
+       "terminating connection because of crash of another server process",
+       "terminating connection due to unexpected postmaster exit",
+       // PostgreSQL 15, 53300: no connection slot free now.
+       "sorry, too many clients already", "remaining connection slots are reserved",
+       "too many connections for role", "too many connections for database"});
+}
+
 Result<PgConnection> PgConnection::connect(const std::string& conninfo, Kind kind,
                                            const std::string& application_name) {
   // Pass the DSN as "dbname" with expand_dbname, so both key=value and URI forms work, and our
   // own keywords after it override the operator's.
   // connect_timeout comes first, so the operator's DSN can override it: an unreachable host must
-  // not block the loop (and the systemd watchdog) for the kernel's TCP timeout.
-  std::vector<const char*> keys = {"connect_timeout", "dbname", "application_name",
-                                   "fallback_application_name"};
-  std::vector<const char*> values = {"10", conninfo.c_str(), application_name.c_str(),
-                                     "outbox-relay"};
-  if (kind == Kind::kReplication) {
-    keys.push_back("replication");
-    values.push_back("database");
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
+  // not block the loop (and the systemd watchdog) for the kernel's TCP timeout. The TCP defaults
+  // come first for the same reason: without them a peer that vanished (a cut network, a
+  // failed-over host) is noticed only after the kernel's two-hour keepalive or its
+  // retransmission timeout of a quarter of an hour, while the relay waits on a dead socket.
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  auto add = [&](const char* key, const char* value) {
+    keys.push_back(key);
+    values.push_back(value);
+  };
+  add("connect_timeout", "10");
+  for (const auto& tcp : kTcpDefaults) add(tcp.keyword, tcp.value);
+  add("dbname", conninfo.c_str());
+  add("application_name", application_name.c_str());
+  add("fallback_application_name", "outbox-relay");
+  if (kind == Kind::kReplication) add("replication", "database");
+  add(nullptr, nullptr);
   PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   PgConnection connection(raw);
   if (raw == nullptr) {
@@ -59,9 +101,19 @@ Result<PgConnection> PgConnection::connect(const std::string& conninfo, Kind kin
       nullptr);
   if (PQstatus(raw) != CONNECTION_OK) {
     const std::string message = trim(PQerrorMessage(raw));
-    const auto code =
-        transient_connect_failure(message) ? ErrorCode::kConnectionLost : ErrorCode::kServerRefused;
+    const auto code = is_transient_connection_failure(message) ? ErrorCode::kConnectionLost
+                                                               : ErrorCode::kServerRefused;
     return Error{code, "cannot connect to PostgreSQL (" + redact_dsn(conninfo) + "): " + message};
+  }
+  if (kind == Kind::kReplication) {
+    PgResult pinned(PQexec(raw, kPinOutputFormat));
+    if (PQresultStatus(pinned.get()) != PGRES_COMMAND_OK) {
+      const std::string message = connection.last_error();
+      return Error{connection.alive() && !is_transient_connection_failure(message)
+                       ? ErrorCode::kServerRefused
+                       : ErrorCode::kConnectionLost,
+                   "cannot set the replication connection's output format: " + message};
+    }
   }
   return connection;
 }
@@ -80,10 +132,15 @@ Result<PgResult> PgConnection::exec(const std::string& sql,
   if (!alive()) {
     return Error{ErrorCode::kConnectionLost, "PostgreSQL connection lost: " + last_error()};
   }
+  // A server error carries an SQLSTATE; libpq's own (the connection broke) has none, only text.
+  // No result at all (out of memory) reads as libpq's last error.
   const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-  return Error{ErrorCode::kServerRefused,
-               trim(PQresultErrorMessage(result.get())) +
-                   (sqlstate ? std::string(" (SQLSTATE ") + sqlstate + ")" : std::string())};
+  const std::string message =
+      result ? trim(PQresultErrorMessage(result.get())) : std::string(last_error());
+  const bool transient = sqlstate != nullptr ? is_transient_sqlstate(sqlstate)
+                                             : is_transient_connection_failure(message);
+  return Error{transient ? ErrorCode::kConnectionLost : ErrorCode::kServerRefused,
+               message + (sqlstate ? std::string(" (SQLSTATE ") + sqlstate + ")" : std::string())};
 }
 
 Result<std::optional<std::string>> PgConnection::query_value(

@@ -311,6 +311,30 @@ TEST(RelayCheck, AMissingOutboxTableIsNamedWithMigrateAsTheFix) {
   const auto ran = run_expecting_exit(file);
   EXPECT_EQ(ran.status, 1) << printed(ran);
   EXPECT_TRUE(contains(ran.err, "public.outbox_events does not exist")) << printed(ran);
+  // Nothing created: a relay restarted on this failure for ever must not pin WAL for ever.
+  PgSession admin;
+  EXPECT_EQ(slot_count(admin, slot), "0") << printed(ran);
+  EXPECT_TRUE(contains(ran.err, slot + " does not exist and was not created, because a check "
+                                       "above failed"))
+      << printed(ran);
+  EXPECT_EQ(PgSession(database.name()).column("SELECT count(*) FROM pg_publication").at(0), "0");
+}
+
+TEST(RelayCheck, MigrateCreatesNoSlotWhenTheTableItMadeLacksAConfiguredColumn) {
+  ScratchDatabase database("migratenoslot");
+  const std::string slot = unique_name("slot");
+  const auto file =
+      config_for(services().pg_conninfo(database.name()), slot, services().kafka_bootstrap);
+  const auto migrated =
+      run({"migrate", "--config", file, "--set", "source.columns.event_type=kind"});
+  EXPECT_TRUE(contains(migrated.out, "migrations: applied")) << printed(migrated);
+  EXPECT_TRUE(contains(migrated.out, "lacks column kind (source.columns.event_type)"))
+      << printed(migrated);
+  EXPECT_TRUE(contains(migrated.out,
+                       "WARN  replication slot: " + slot + " does not exist and was not created"))
+      << printed(migrated);
+  PgSession admin;
+  EXPECT_EQ(slot_count(admin, slot), "0") << printed(migrated);
 }
 
 TEST(RelayCheck, AnOutboxTableWithoutARequiredColumnIsNamedWithTheColumn) {
@@ -395,7 +419,7 @@ TEST(RelayCheck, AMissingPublicationItMayNotCreateIsNamedWithTheCreatePublicatio
                                services().kafka_bootstrap, "  create_publication: false\n");
   const std::string fix =
       "CREATE PUBLICATION \"outbox_pub\" FOR TABLE \"public\".\"outbox_events\" WITH (publish = "
-      "'insert')";
+      "'insert', publish_via_partition_root = true)";
 
   const auto checked = run({"check", "--config", file});
   EXPECT_EQ(checked.status, 1) << printed(checked);
@@ -439,6 +463,149 @@ TEST(RelayCheck, RunCreatesAMissingPublicationItMayCreateAndStreamsThroughIt) {
   const auto status = relay->wait(30s);
   ASSERT_TRUE(status.has_value()) << relay->err();
   EXPECT_EQ(*status, 0) << relay->err();
+}
+
+// The seed's outbox table, partitioned by aggregate type into outbox_events_order and
+// outbox_events_other (the primary key must hold the partition key).
+void create_partitioned_seed_table(const std::string& database) {
+  PgSession(database).exec(
+      "CREATE TABLE outbox_events (id UUID NOT NULL, aggregate_type VARCHAR(255) NOT NULL, "
+      "aggregate_id VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL, payload JSONB NOT "
+      "NULL, created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (id, "
+      "aggregate_type)) PARTITION BY LIST (aggregate_type);"
+      "CREATE TABLE outbox_events_order PARTITION OF outbox_events FOR VALUES IN ('Order');"
+      "CREATE TABLE outbox_events_other PARTITION OF outbox_events DEFAULT;");
+}
+
+TEST(RelayCheck, APublicationOfAPartitionedTableMustPublishTheWholeTableThroughItsRoot) {
+  struct Case {
+    std::string what;
+    std::string publication_sql;  // "%s" stands for the publication's name
+    std::string expected;         // in check's output
+    std::string unexpected;       // must not be in check's output
+  };
+  const std::string via_root = " WITH (publish = 'insert', publish_via_partition_root = true)";
+  const std::string plain = " WITH (publish = 'insert')";
+  const std::vector<Case> cases = {
+      {"the table, without publish_via_partition_root",
+       "CREATE PUBLICATION %s FOR TABLE outbox_events" + plain,
+       "FAIL  publication: %s sends the rows of public.outbox_events's partitions under each "
+       "partition's name (publish_via_partition_root is off), which the relay does not read: "
+       "every event would be lost. Run ALTER PUBLICATION \"%s\" SET "
+       "(publish_via_partition_root = true)\n",
+       "ADD TABLE"},
+      {"FOR ALL TABLES, without publish_via_partition_root",
+       "CREATE PUBLICATION %s FOR ALL TABLES" + plain,
+       "Run ALTER PUBLICATION \"%s\" SET (publish_via_partition_root = true)\n",
+       "ok    publication"},
+      {"one partition, without publish_via_partition_root",
+       "CREATE PUBLICATION %s FOR TABLE outbox_events_order" + plain,
+       "Run ALTER PUBLICATION \"%s\" SET (publish_via_partition_root = true); ALTER PUBLICATION "
+       "\"%s\" ADD TABLE \"public\".\"outbox_events\"\n",
+       "ok    publication"},
+      {"one partition, through the root",
+       "CREATE PUBLICATION %s FOR TABLE outbox_events_order" + via_root,
+       "FAIL  publication: %s exists but does not include public.outbox_events: run ALTER "
+       "PUBLICATION \"%s\" ADD TABLE \"public\".\"outbox_events\"\n",
+       "ok    publication"},
+      {"the table, through the root", "CREATE PUBLICATION %s FOR TABLE outbox_events" + via_root,
+       "ok    publication: %s publishes inserts into public.outbox_events, every partition "
+       "through the root",
+       "FAIL"},
+      {"FOR ALL TABLES, through the root", "CREATE PUBLICATION %s FOR ALL TABLES" + via_root,
+       "ok    publication: %s publishes inserts into public.outbox_events, every partition "
+       "through the root",
+       "FAIL"},
+  };
+  ScratchDatabase database("partitionpub");
+  create_partitioned_seed_table(database.name());
+  PgSession sql(database.name());
+  const std::string slot = unique_name("slot");
+  const auto file =
+      config_for(services().pg_conninfo(database.name()), slot, services().kafka_bootstrap);
+  auto with_name = [](std::string text, const std::string& name) {
+    for (auto at = text.find("%s"); at != std::string::npos; at = text.find("%s", at)) {
+      text.replace(at, 2, name);
+    }
+    return text;
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string publication = unique_name("pub");
+    sql.exec(with_name(c.publication_sql, publication));
+    const auto checked =
+        run({"check", "--config", file, "--set", "source.publication=" + publication});
+    EXPECT_TRUE(contains(checked.out, with_name(c.expected, publication))) << printed(checked);
+    EXPECT_FALSE(contains(checked.out, c.unexpected)) << printed(checked);
+    EXPECT_EQ(checked.status, contains(c.expected, "ok    publication") ? 0 : 1)
+        << printed(checked);
+    sql.exec("DROP PUBLICATION " + publication);
+  }
+  // run refuses what check refuses, and creates no slot for it.
+  const std::string publication = unique_name("pub");
+  sql.exec("CREATE PUBLICATION " + publication + " FOR TABLE outbox_events" + plain);
+  const auto ran = run_expecting_exit(file, {"--set", "source.publication=" + publication});
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, "SET (publish_via_partition_root = true)")) << printed(ran);
+  PgSession admin;
+  EXPECT_EQ(slot_count(admin, slot), "0") << printed(ran);
+}
+
+TEST(RelayCheck, AnOutboxTableThatIsAPartitionOfAPublishedRootIsRefused) {
+  ScratchDatabase database("partitionleaf");
+  // outbox_events is itself a partition of outbox_all, which the publication publishes.
+  PgSession sql(database.name());
+  sql.exec(
+      "CREATE TABLE outbox_all (id UUID NOT NULL, aggregate_type VARCHAR(255) NOT NULL, "
+      "aggregate_id VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL, payload JSONB NOT "
+      "NULL, created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP) PARTITION BY LIST "
+      "(aggregate_type);"
+      "CREATE TABLE outbox_events PARTITION OF outbox_all FOR VALUES IN ('Order');");
+  const std::string publication = unique_name("pub");
+  sql.exec("CREATE PUBLICATION " + publication +
+           " FOR TABLE outbox_all WITH (publish = 'insert', publish_via_partition_root = true)");
+  const auto file = config_for(services().pg_conninfo(database.name()), unique_name("slot"),
+                               services().kafka_bootstrap, "  publication: " + publication + "\n");
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out,
+                       "FAIL  publication: public.outbox_events is a partition of "
+                       "public.outbox_all and " +
+                           publication +
+                           " publishes through the partition root, so its rows arrive under "
+                           "public.outbox_all's name"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out,
+                       "set source.table to public.outbox_all, or run ALTER "
+                       "PUBLICATION \"" +
+                           publication + "\" SET (publish_via_partition_root = false)"))
+      << printed(checked);
+}
+
+TEST(RelayCheck, ASlotWithTwoPhaseDecodingIsRefusedWithTheWaysOut) {
+  RelayFixture fixture("twophase");
+  fixture.sql().exec("SELECT pg_create_logical_replication_slot('" + fixture.slot() +
+                     "', 'pgoutput', false, true)");
+  ASSERT_EQ(fixture.sql()
+                .column("SELECT two_phase::text FROM pg_replication_slots WHERE slot_name = '" +
+                        fixture.slot() + "'")
+                .at(0),
+            "true");
+  const std::string fix = "SELECT pg_drop_replication_slot('" + fixture.slot() + "')";
+  const auto file = fixture.config_file();
+
+  const auto checked = run({"check", "--config", file});
+  EXPECT_EQ(checked.status, 1) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "FAIL  replication slot: " + fixture.slot() +
+                                        " was created with two-phase decoding"))
+      << printed(checked);
+  EXPECT_TRUE(contains(checked.out, "Set source.slot to another slot")) << printed(checked);
+  EXPECT_TRUE(contains(checked.out, fix)) << printed(checked);
+
+  const auto ran = run_expecting_exit(file);
+  EXPECT_EQ(ran.status, 1) << printed(ran);
+  EXPECT_TRUE(contains(ran.err, "two-phase decoding")) << printed(ran);
+  EXPECT_FALSE(contains(ran.err, "streaming")) << printed(ran);
 }
 
 // ---------------------------------------------------------------------------------------------

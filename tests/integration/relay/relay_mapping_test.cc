@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <regex>
+#include <set>
 
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/relay_fixture.h"
@@ -154,6 +156,80 @@ TEST(RelayMapping, RowsCommittedAfterMigrateArePublishedWhenTheRelayFirstStartsL
   EXPECT_EQ(records[0].key, "early-1");
   relay->signal(SIGTERM);
   ASSERT_TRUE(relay->wait(60s).has_value());
+}
+
+TEST(RelayMapping, PublishesEveryRowOfAPartitionedOutboxTableUnderTheTablesName) {
+  RelayFixture fixture("partitioned");
+  auto& sql = fixture.sql();
+  // The outbox table, partitioned by creation time into two years; the publication is left to
+  // the relay to create.
+  sql.exec(
+      "DROP PUBLICATION outbox_pub; DROP TABLE outbox_events;"
+      "CREATE TABLE outbox_events (id UUID NOT NULL, aggregate_type VARCHAR(255) NOT NULL, "
+      "aggregate_id VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL, payload JSONB NOT "
+      "NULL, created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (id, "
+      "created_at)) PARTITION BY RANGE (created_at);"
+      "CREATE TABLE outbox_events_2024 PARTITION OF outbox_events FOR VALUES FROM ('2024-01-01') "
+      "TO ('2025-01-01');"
+      "CREATE TABLE outbox_events_2025 PARTITION OF outbox_events FOR VALUES FROM ('2025-01-01') "
+      "TO ('2026-01-01');");
+  auto relay = fixture.start_relay(fixture.config_file());
+  std::set<std::string> expected_ids;
+  auto insert = [&](const std::string& table, long n, const std::string& created_at) {
+    expected_ids.insert(event_id(n));
+    sql.exec("INSERT INTO " + table +
+             " (id, aggregate_type, aggregate_id, event_type, payload, created_at) VALUES ('" +
+             event_id(n) + "', 'Order', 'order-" + std::to_string(n) + "', 'OrderCreated', " +
+             "'{\"n\": " + std::to_string(n) + "}', '" + created_at + "')");
+  };
+  for (long n = 1; n <= 3; ++n) insert("outbox_events", n, "2024-06-0" + std::to_string(n));
+  for (long n = 4; n <= 6; ++n) insert("outbox_events", n, "2025-06-0" + std::to_string(n));
+  // A row written into a partition directly is the table's too.
+  insert("outbox_events_2025", 7, "2025-12-31 23:59:59");
+  ASSERT_EQ(sql.column("SELECT count(*) FROM ONLY outbox_events_2024").at(0), "3");
+  ASSERT_EQ(sql.column("SELECT count(*) FROM ONLY outbox_events_2025").at(0), "4");
+
+  const auto records = read_topics({fixture.topic("order")}, expected_ids.size());
+  std::set<std::string> ids;
+  for (const auto& record : records) ids.insert(record.headers.at("id"));
+  EXPECT_EQ(ids, expected_ids) << relay->err();
+  EXPECT_EQ(records.size(), expected_ids.size()) << relay->err();
+  const auto* last = find_by_id(records, event_id(7));
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->key, "order-7");
+  EXPECT_EQ(last->value, R"({"n": 7})");
+  EXPECT_EQ(last->headers.at("created_at"), "2025-12-31 23:59:59");
+  relay->signal(SIGTERM);
+  const auto status = relay->wait(60s);
+  ASSERT_TRUE(status.has_value()) << relay->err();
+  EXPECT_EQ(*status, 0) << relay->err();
+}
+
+TEST(RelayMapping, TheCreatedAtHeaderIsIsoWhateverTheDatabasesDateStyleAndTimeZone) {
+  RelayFixture fixture("datestyle");
+  for (const char* setting : {"DateStyle = 'SQL, DMY'", "TimeZone = 'America/New_York'",
+                              "IntervalStyle = 'sql_standard'"}) {
+    fixture.sql().exec("ALTER DATABASE " + fixture.database() + " SET " + setting);
+  }
+  // Sessions opened from now on (the relay's walsender among them) get these defaults.
+  ASSERT_EQ(PgSession(fixture.database()).column("SHOW DateStyle").at(0), "SQL, DMY");
+  auto relay = fixture.start_relay(fixture.config_file());
+  fixture.sql().exec(
+      "INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, "
+      "created_at) VALUES ('" +
+      event_id(1) + "', 'Order', 'order-1', 'OrderCreated', '{}', '2024-03-05 13:14:15.123456')");
+  fixture.insert_event(event_id(2), "Order", "order-2", "OrderCreated", "{}");
+  const auto records = read_topics({fixture.topic("order")}, 2);
+  ASSERT_EQ(records.size(), 2u) << relay->err();
+  const auto* fixed = find_by_id(records, event_id(1));
+  const auto* now = find_by_id(records, event_id(2));
+  ASSERT_TRUE(fixed != nullptr && now != nullptr) << relay->err();
+  EXPECT_EQ(fixed->headers.at("created_at"), "2024-03-05 13:14:15.123456");
+  const std::regex iso(R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?)");
+  EXPECT_TRUE(std::regex_match(now->headers.at("created_at"), iso))
+      << now->headers.at("created_at");
+  relay->signal(SIGTERM);
+  ASSERT_TRUE(relay->wait(60s).has_value()) << relay->err();
 }
 
 }  // namespace
