@@ -224,7 +224,7 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
     // server history. A new slot, or another server (a failover, a restore), starts where that
     // slot stands: starting at the remembered position would skip everything between the two.
     Lsn start = std::max(report.slot_confirmed_lsn, resume);
-    if (streamed_from && (!*existed || *identity != *streamed_from)) {
+    if (streamed_from && (report.slot_created || *identity != *streamed_from)) {
       start = report.slot_confirmed_lsn;
       probe.slot_recreated();
       kLog.error(

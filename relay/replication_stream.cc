@@ -13,7 +13,8 @@ Result<ServerIdentity> identify_system(PgConnection& replication) {
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1 ||
       PQnfields(result.get()) < 2) {
     const std::string message = replication.last_error();
-    return Error{replication.alive() ? ErrorCode::kServerRefused : ErrorCode::kConnectionLost,
+    const bool lost = !replication.alive() || is_transient_connection_failure(message);
+    return Error{lost ? ErrorCode::kConnectionLost : ErrorCode::kServerRefused,
                  "IDENTIFY_SYSTEM failed: " + message};
   }
   ServerIdentity identity;
@@ -37,9 +38,11 @@ Result<ReplicationStream> ReplicationStream::start(PgConnection connection, cons
       return Error{ErrorCode::kConnectionLost, "START_REPLICATION: connection lost: " + message};
     }
     const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-    // 55006 object_in_use: another connection streams from the slot (another relay?).
-    const bool in_use = sqlstate != nullptr && std::string(sqlstate) == "55006";
-    return Error{in_use ? ErrorCode::kConnectionLost : ErrorCode::kServerRefused,
+    // 55006 object_in_use: another connection streams from the slot (another relay?). A server
+    // shutting down or not accepting connections yet passes too.
+    const bool retry = sqlstate != nullptr &&
+                       (std::string_view(sqlstate) == "55006" || is_transient_sqlstate(sqlstate));
+    return Error{retry ? ErrorCode::kConnectionLost : ErrorCode::kServerRefused,
                  "START_REPLICATION failed: " + message};
   }
   if (PQsetnonblocking(connection.raw(), 1) != 0) {
