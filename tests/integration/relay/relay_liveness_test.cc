@@ -132,6 +132,28 @@ TEST(RelayLiveness, ReconnectsWhenTheReplicationConnectionFallsSilent) {
   expect_clean_stop(*relay);
 }
 
+TEST(RelayLiveness, AnIdleButLiveServerKeepsItsConnection) {
+  RelayFixture fixture("idle_live");
+  TcpProxy proxy(std::stoi(services().pg_port));
+  ASSERT_TRUE(proxy.ok());
+  // A quiet outbox and a quiet database: the server only speaks when asked, halfway through the
+  // liveness timeout. Three whole timeouts pass without a reconnect.
+  auto relay = fixture.start_relay(
+      fixture.config_file(),
+      {"--set", "source.dsn=" + conninfo_at(proxy.port(), fixture.database()), "--set",
+       "source.liveness_timeout_ms=2000", "--set", "source.status_interval_ms=500"});
+  ASSERT_TRUE(relay->running()) << relay->err();
+  const int accepted = proxy.accepted();
+  const auto died = relay->wait(6s);
+  ASSERT_FALSE(died.has_value()) << relay->err();
+  EXPECT_EQ(relay->err().find("PostgreSQL connection lost"), std::string::npos) << relay->err();
+  EXPECT_EQ(proxy.accepted(), accepted) << "the relay reconnected to a live server";
+
+  fixture.sql().exec(insert_sql(1));
+  EXPECT_EQ(numbers(missing_from(fixture.topic("order"), {1}, 30s)), "none") << relay->err();
+  expect_clean_stop(*relay);
+}
+
 // Two servers behind one address. A is the shared fixture's PostgreSQL (a database of its own,
 // the outbox migrated, the slot created by the relay); B is a private PostgreSQL with a database
 // of the same name and the outbox migrated, with or without the relay's slot. A has written
