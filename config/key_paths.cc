@@ -65,22 +65,17 @@ std::string parse_milliseconds(std::string_view text, std::chrono::milliseconds&
   return {};
 }
 
-// Zero (off) or a positive number of milliseconds up to a day.
+// Zero (off) or what parse_milliseconds() takes.
 std::string parse_optional_milliseconds(std::string_view text, std::chrono::milliseconds& field) {
   if (text == "0") {
     field = std::chrono::milliseconds(0);
     return {};
   }
-  std::uint64_t value = 0;
-  if (!read_positive(text, value)) {
-    return "expected 0 (off) or a positive integer (milliseconds), got " + quoted(text);
+  std::string problem = parse_milliseconds(text, field);
+  if (problem.rfind("expected a positive integer", 0) == 0) {
+    problem.replace(0, std::string_view("expected a").size(), "expected 0 (off) or a");
   }
-  if (value > kMaxStatusIntervalMs) {
-    return "expected at most " + std::to_string(kMaxStatusIntervalMs) + " (one day), got " +
-           quoted(text);
-  }
-  field = std::chrono::milliseconds(static_cast<std::int64_t>(value));
-  return {};
+  return problem;
 }
 
 std::string parse_in_flight(std::string_view text, std::size_t& field) {

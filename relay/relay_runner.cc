@@ -150,24 +150,35 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
     return true;
   };
 
+  // A step before streaming failed: an error that a retry cannot cure ends the process (1); a
+  // transient one is retried after the backoff (nullopt), unless a signal comes meanwhile (0).
+  auto step_failed = [&](const Error& error, const char* fatal,
+                         const char* transient) -> std::optional<int> {
+    if (error.code() != ErrorCode::kConnectionLost) {
+      kLog.error(fatal, {{"error", error.message()}});
+      return kExitFailure;
+    }
+    if (retry_later(transient, error.message())) return std::nullopt;
+    kLog.info("stopped before streaming");
+    return kExitOk;
+  };
+
   while (signals->poll() == 0) {
     systemd.status("connecting to PostgreSQL");
     auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
     if (!connection.ok()) {
-      if (connection.error().code() != ErrorCode::kConnectionLost) {
-        kLog.error("cannot connect to PostgreSQL", {{"error", connection.error().message()}});
-        return kExitFailure;
+      if (auto status = step_failed(connection.error(), "cannot connect to PostgreSQL",
+                                    "PostgreSQL unreachable")) {
+        return *status;
       }
-      if (!retry_later("PostgreSQL unreachable", connection.error().message())) break;
       continue;
     }
     auto existed = slot_exists(*connection, config.source.slot);
     if (!existed.ok()) {
-      if (existed.error().code() != ErrorCode::kConnectionLost) {
-        kLog.error("cannot look up the replication slot", {{"error", existed.error().message()}});
-        return kExitFailure;
+      if (auto status = step_failed(existed.error(), "cannot look up the replication slot",
+                                    "PostgreSQL connection lost")) {
+        return *status;
       }
-      if (!retry_later("PostgreSQL connection lost", existed.error().message())) break;
       continue;
     }
     if (!*existed && streamed_from) {
@@ -203,21 +214,20 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
 
     auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
     if (!replication.ok()) {
-      if (replication.error().code() != ErrorCode::kConnectionLost) {
-        kLog.error("cannot open a replication connection (is it allowed in pg_hba.conf?)",
-                   {{"error", replication.error().message()}});
-        return kExitFailure;
+      if (auto status =
+              step_failed(replication.error(),
+                          "cannot open a replication connection (is it allowed in pg_hba.conf?)",
+                          "replication connection failed")) {
+        return *status;
       }
-      if (!retry_later("replication connection failed", replication.error().message())) break;
       continue;
     }
     auto identity = identify_system(*replication);
     if (!identity.ok()) {
-      if (identity.error().code() != ErrorCode::kConnectionLost) {
-        kLog.error("cannot identify the server", {{"error", identity.error().message()}});
-        return kExitFailure;
+      if (auto status = step_failed(identity.error(), "cannot identify the server",
+                                    "replication connection failed")) {
+        return *status;
       }
-      if (!retry_later("replication connection failed", identity.error().message())) break;
       continue;
     }
     // A remembered position means something only on the slot it was confirmed to, on the same
@@ -240,11 +250,10 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
     auto stream = ReplicationStream::start(std::move(replication).value(), config.source.slot,
                                            config.source.publication, start);
     if (!stream.ok()) {
-      if (stream.error().code() != ErrorCode::kConnectionLost) {
-        kLog.error("cannot start streaming", {{"error", stream.error().message()}});
-        return kExitFailure;
+      if (auto status =
+              step_failed(stream.error(), "cannot start streaming", "cannot start streaming")) {
+        return *status;
       }
-      if (!retry_later("cannot start streaming", stream.error().message())) break;
       continue;
     }
     kLog.info("connected to PostgreSQL", {{"slot", config.source.slot},
