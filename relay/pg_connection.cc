@@ -64,8 +64,49 @@ bool is_transient_connection_failure(std::string_view message) {
        "too many connections for role", "too many connections for database"});
 }
 
+namespace {
+
+// libpq reads a DSN as a connection string when it is a URI or holds an "=", else as a database
+// name (the same test as libpq's own).
+bool is_connection_string(std::string_view conninfo) {
+  return conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://") ||
+         conninfo.find('=') != std::string_view::npos;
+}
+
+// libpq's parse errors quote the piece of the DSN they stumbled on, which may be part of a
+// password (`password=a b` gives: missing "=" after "b"). Keep the sentence, drop the quotes'
+// contents.
+std::string without_quoted_text(std::string_view message) {
+  std::string out;
+  bool quoted = false;
+  for (char c : message) {
+    if (c == '"') {
+      out += quoted ? "\"" : "\"...";
+      quoted = !quoted;
+    } else if (!quoted) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<PgConnection> PgConnection::connect(const std::string& conninfo, Kind kind,
                                            const std::string& application_name) {
+  if (is_connection_string(conninfo)) {
+    char* parse_error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+    if (options == nullptr) {
+      const std::string why = parse_error != nullptr ? trim(parse_error) : "out of memory";
+      PQfreemem(parse_error);
+      return Error{
+          ErrorCode::kServerRefused,
+          "source.dsn is not a valid libpq connection string: " + without_quoted_text(why) +
+              " (the quoted part is left out: it may be a secret)"};
+    }
+    PQconninfoFree(options);
+  }
   // Pass the DSN as "dbname" with expand_dbname, so both key=value and URI forms work, and our
   // own keywords after it override the operator's.
   // connect_timeout comes first, so the operator's DSN can override it: an unreachable host must
