@@ -255,6 +255,21 @@ TEST(RelayOperations, HaltExitsWithTheOperatorStatus) {
   EXPECT_TRUE(contains(relay->err(), "halting")) << relay->err();
 }
 
+TEST(RelayOperations, AStreamThatCannotBeProcessedExitsWithTheOperatorStatus) {
+  RelayFixture fixture("protocolstatus");
+  auto relay = start_streaming(fixture.config_file());
+  // The next Relation message lacks a column the configuration names: the relay cannot map the
+  // table's rows any more and must stop without confirming past them.
+  fixture.sql().exec("ALTER TABLE outbox_events RENAME COLUMN event_type TO kind");
+  fixture.sql().exec(
+      "INSERT INTO outbox_events (id, aggregate_type, aggregate_id, kind, payload) VALUES ('" +
+      event_id(1) + "', 'Order', 'order-1', 'Happened', '{}')");
+  const auto status = relay->wait(30s);
+  ASSERT_TRUE(status.has_value()) << "the relay did not stop within 30 s\n" << relay->err();
+  EXPECT_EQ(*status, 3) << "an unprocessable stream needs an operator\n" << relay->err();
+  EXPECT_TRUE(contains(relay->err(), "event_type")) << relay->err();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Records the broker or the producer refuse.
 
