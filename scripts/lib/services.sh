@@ -11,6 +11,10 @@ OR_PG_BIN=${OR_PG_BIN:-/usr/lib/postgresql/15/bin}
 OR_KAFKA_LIBS=${OR_KAFKA_LIBS:-$OR_ROOT/.local/kafka/libs}
 OR_PG_DATABASE=app
 OR_PG_USER=postgres
+# The one SCRAM-SHA-512 user of the broker's SASL_PLAINTEXT listener, created when its storage is
+# formatted. Fixed test values: the broker listens on 127.0.0.1 only and holds throwaway data.
+OR_KAFKA_SCRAM_USER=outbox-relay-test
+OR_KAFKA_SCRAM_PASSWORD=scram-test-secret-7f3c9a
 
 die() {
   echo "local-env: $*" >&2
@@ -156,6 +160,11 @@ kafka_port() {
   cat "$(kafka_home)/port" 2>/dev/null || true
 }
 
+# The SASL_PLAINTEXT (SCRAM-SHA-512) listener's port; empty for a state from before it existed.
+kafka_sasl_port() {
+  cat "$(kafka_home)/sasl.port" 2>/dev/null || true
+}
+
 kafka_pid() {
   cat "$(kafka_home)/pid" 2>/dev/null || true
 }
@@ -184,17 +193,21 @@ kafka_java_command() {
 }
 
 kafka_write_config() {
-  local home=$1 port=$2 controller_port=$3
+  local home=$1 port=$2 controller_port=$3 sasl_port=$4
   cat >"$home/server.properties" <<CONF
 # Single-node KRaft broker for local use and tests; rewritten on every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+# Clients that log in: SCRAM-SHA-512 against the credentials in the cluster metadata (the user
+# is added at format time). The server side needs a JAAS entry, without credentials of its own.
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$home/data
 num.partitions=1
 auto.create.topics.enable=true
@@ -222,7 +235,7 @@ CONF
 }
 
 kafka_start() {
-  local home port controller_port attempt pid
+  local home port controller_port sasl_port attempt pid
   home=$(kafka_home)
   command -v java >/dev/null || die "java is not installed: run scripts/setup"
   command -v kcat >/dev/null || die "kcat is not installed: run scripts/setup"
@@ -233,22 +246,35 @@ kafka_start() {
     # Reuse the last ports when free: a restarted broker must be where its clients expect it.
     port=$(cat "$home/port" 2>/dev/null || true)
     controller_port=$(cat "$home/controller.port" 2>/dev/null || true)
+    sasl_port=$(kafka_sasl_port)
     if [ "$attempt" -gt 1 ] || [ -z "$port" ] || [ -z "$controller_port" ] ||
       port_in_use "$port" || port_in_use "$controller_port"; then
       port=$(free_port)
       controller_port=$(free_port "$port")
+      sasl_port=
     fi
-    kafka_write_config "$home" "$port" "$controller_port"
+    # A state from before the SASL listener keeps its other ports and gets one for it.
+    if [ -z "$sasl_port" ] || port_in_use "$sasl_port"; then
+      sasl_port=$(free_port "$port" "$controller_port")
+    fi
+    kafka_write_config "$home" "$port" "$controller_port" "$sasl_port"
     local kafka_java
     kafka_java_command
     if [ ! -f "$home/data/meta.properties" ]; then
       "${kafka_java[@]}" kafka.tools.StorageTool format --ignore-formatted \
         -t "$("${kafka_java[@]}" kafka.tools.StorageTool random-uuid)" \
+        --add-scram "SCRAM-SHA-512=[name=$OR_KAFKA_SCRAM_USER,password=$OR_KAFKA_SCRAM_PASSWORD]" \
         -c "$home/server.properties" >"$home/logs/format.log" 2>&1 ||
         { cat "$home/logs/format.log" >&2; die "formatting Kafka storage in $home/data failed"; }
+      touch "$home/scram-user"
+    elif [ ! -f "$home/scram-user" ]; then
+      echo "local-env: the Kafka data in $home/data was formatted before the SCRAM user" \
+        "existed: its SASL listener refuses every login. To get the user, recreate the data" \
+        "(scripts/local-env destroy, then up)." >&2
     fi
     echo "$port" >"$home/port"
     echo "$controller_port" >"$home/controller.port"
+    echo "$sasl_port" >"$home/sasl.port"
     # setsid: the broker gets a process group of its own, so stopping it reaches every child and
     # a terminal's Ctrl-C in the caller does not. Its output goes to a file, never to our
     # stdout: `eval "$(local-env up)"` would otherwise wait for the broker to exit.
@@ -297,4 +323,12 @@ export PGUSER=$OR_PG_USER
 export PGDATABASE=$OR_PG_DATABASE
 export KAFKA_BOOTSTRAP=127.0.0.1:$(kafka_port)
 ENV
+  # A broker started before the SASL listener existed has none until it restarts.
+  if [ -n "$(kafka_sasl_port)" ]; then
+    cat <<ENV
+export KAFKA_SASL_BOOTSTRAP=127.0.0.1:$(kafka_sasl_port)
+export KAFKA_SCRAM_USER=$OR_KAFKA_SCRAM_USER
+export KAFKA_SCRAM_PASSWORD=$OR_KAFKA_SCRAM_PASSWORD
+ENV
+  fi
 }
