@@ -42,8 +42,14 @@ Services load() {
     }
     return it->second;
   };
-  return Services{need("PGHOST"), need("PGPORT"), need("PGUSER"), need("PGDATABASE"),
-                  need("KAFKA_BOOTSTRAP")};
+  return Services{.pg_host = need("PGHOST"),
+                  .pg_port = need("PGPORT"),
+                  .pg_user = need("PGUSER"),
+                  .pg_database = need("PGDATABASE"),
+                  .kafka_bootstrap = need("KAFKA_BOOTSTRAP"),
+                  .kafka_sasl_bootstrap = need("KAFKA_SASL_BOOTSTRAP"),
+                  .kafka_scram_user = need("KAFKA_SCRAM_USER"),
+                  .kafka_scram_password = need("KAFKA_SCRAM_PASSWORD")};
 }
 
 }  // namespace

@@ -11,6 +11,10 @@ struct Services {
   std::string pg_user;
   std::string pg_database;
   std::string kafka_bootstrap;
+  // The broker's SASL_PLAINTEXT listener and the SCRAM-SHA-512 user it knows.
+  std::string kafka_sasl_bootstrap;
+  std::string kafka_scram_user;
+  std::string kafka_scram_password;
 
   // A libpq conninfo string for `database` (the fixture's default database when empty).
   std::string pg_conninfo(const std::string& database = {}) const;
