@@ -1,8 +1,10 @@
-# Every dependency is a Debian 12 package (scripts/setup installs them). Imported targets only;
+# Every dependency is a Debian 12 package (scripts/setup installs them), except a librdkafka new
+# enough, which scripts/setup builds from Debian's newer source package where the system's is old. Imported targets only;
 # each folder's library links what it needs PRIVATE.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(libpq REQUIRED IMPORTED_TARGET libpq)
-pkg_check_modules(rdkafka REQUIRED IMPORTED_TARGET rdkafka)
+find_package(Threads REQUIRED)
+include(${CMAKE_CURRENT_LIST_DIR}/librdkafka.cmake)
 pkg_check_modules(libsystemd REQUIRED IMPORTED_TARGET libsystemd)
 
 find_package(simdjson REQUIRED CONFIG)
@@ -12,7 +14,6 @@ find_package(prometheus-cpp REQUIRED CONFIG)
 # one listener, which prometheus-cpp's Exposer alone cannot give.
 find_package(civetweb REQUIRED CONFIG)
 find_package(yaml-cpp REQUIRED CONFIG)
-find_package(Threads REQUIRED)
 
 if(OUTBOX_RELAY_TESTS)
   find_package(GTest REQUIRED CONFIG)

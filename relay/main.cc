@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "relay/relay_runner.h"
+#include "sinks/kafka_sink.h"
 
 extern char** environ;
 
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
       "outbox-relay: streams committed outbox rows from PostgreSQL to Kafka through "
       "logical replication, confirming a position only after Kafka acknowledged every "
       "event before it."};
-  app.set_version_flag("--version", std::string("outbox-relay ") + OUTBOX_RELAY_VERSION);
+  app.set_version_flag("--version", std::string("outbox-relay ") + OUTBOX_RELAY_VERSION +
+                                        " (librdkafka " + kafka_client_version() + ")");
   std::string config_file;
   std::vector<std::string> overrides;
   app.add_option("-c,--config", config_file, "YAML configuration file");

@@ -60,6 +60,8 @@ constexpr auto kHealthySession = std::chrono::seconds(30);
 }  // namespace
 
 int run_relay(const Config& config, const SinkFactory& sink_factory) {
+  kLog.info("outbox-relay starting",
+            {{"version", OUTBOX_RELAY_VERSION}, {"librdkafka", kafka_client_version()}});
   auto signals = SignalWatch::install();
   if (!signals.ok()) {
     kLog.error("cannot install signal handling", {{"error", signals.error().message()}});

@@ -201,6 +201,7 @@ Result<std::unique_ptr<Sink>> KafkaSink::create(
   [[maybe_unused]] const auto written = ::write(fd, &token, sizeof token);
 
   kLog.info("Kafka producer created", {{"client", rd_kafka_name(sink->producer_.get())},
+                                       {"librdkafka", rd_kafka_version_str()},
                                        {"bootstrap_servers", sink->bootstrap_servers_}});
   return std::unique_ptr<Sink>(std::move(sink));
 }
@@ -442,5 +443,7 @@ Result<std::unique_ptr<Sink>> make_kafka_sink(
     const std::map<std::string, std::string>& properties) {
   return KafkaSink::create(properties);
 }
+
+std::string kafka_client_version() { return rd_kafka_version_str(); }
 
 }  // namespace outbox

@@ -25,4 +25,7 @@ namespace outbox {
 // rests on (enable.idempotence, acks, message.timeout.ms) logs a warning.
 Result<std::unique_ptr<Sink>> make_kafka_sink(const std::map<std::string, std::string>& properties);
 
+// The version of the librdkafka the process runs with ("2.8.0"), for --version and the logs.
+std::string kafka_client_version();
+
 }  // namespace outbox

@@ -54,9 +54,20 @@ field() { dpkg-deb -f "$deb" "$1"; }
 depends=$(field Depends)
 depends_names=$(sed -E 's/ *\([^)]*\)//g; s/, */\n/g' <<<"$depends")
 # dpkg-shlibdeps found the libraries the binary links.
-for package in libc6 libstdc++6 libpq5 librdkafka1 libyaml-cpp0.7 passwd; do
+for package in libc6 libstdc++6 libpq5 libyaml-cpp0.7 passwd; do
   grep -qxF "$package" <<<"$depends_names" || fail "Depends lacks $package: $depends"
 done
+# librdkafka: linked statically when the build used the one scripts/setup built (the host's
+# librdkafka1 may be older than the relay needs), so the package needs its dependencies instead;
+# the system's, when new enough, as a package dependency.
+if [ -f "$source_dir/.local/librdkafka/lib/librdkafka.a" ]; then
+  ! grep -qxF librdkafka1 <<<"$depends_names" || fail "Depends names librdkafka1: $depends"
+  for package in libsasl2-2 libzstd1 liblz4-1 libssl3; do
+    grep -qxF "$package" <<<"$depends_names" || fail "Depends lacks $package: $depends"
+  done
+else
+  grep -qxF librdkafka1 <<<"$depends_names" || fail "Depends lacks librdkafka1: $depends"
+fi
 ok "control: outbox-relay $version $arch; Depends: $depends"
 
 # Files, with their modes.
@@ -106,7 +117,14 @@ ok "maintainer scripts: postinst prerm postrm"
 root=$work/root
 rm -rf "$root" && dpkg-deb -x "$deb" "$root"
 out=$("$root/usr/bin/outbox-relay" --version 2>&1) || fail "outbox-relay --version exited $?"
-[ "$out" = "outbox-relay $version" ] || fail "outbox-relay --version printed: $out"
+[[ "$out" =~ ^"outbox-relay $version (librdkafka "([0-9.]+)")"$ ]] ||
+  fail "outbox-relay --version printed: $out"
+[ "$(printf '%s\n2.6.1\n' "${BASH_REMATCH[1]}" | sort -V | head -n1)" = 2.6.1 ] ||
+  fail "the packaged relay runs with librdkafka ${BASH_REMATCH[1]}, older than 2.6.1"
+if [ -f "$source_dir/.local/librdkafka/lib/librdkafka.a" ] &&
+  ldd "$root/usr/bin/outbox-relay" | grep -q librdkafka; then
+  fail "the packaged binary loads a shared librdkafka: $(ldd "$root/usr/bin/outbox-relay" | grep librdkafka)"
+fi
 "$root/usr/bin/outbox-relay" --help | grep -q 'Subcommands:' || fail "outbox-relay --help"
 cmp -s "$root/lib/systemd/system/outbox-relay.service" \
   "$source_dir/packaging/systemd/outbox-relay.service" || fail "the packaged unit differs"
