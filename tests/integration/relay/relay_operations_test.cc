@@ -307,15 +307,18 @@ TEST(RelayOperations, DeadLettersARecordTheBrokerRefusesForItsTimestamp) {
   RelayFixture fixture("brokeroldtime");
   const std::string dlq = unique_name("dlq");
   KafkaTopics topics;
-  ASSERT_TRUE(topics.create({fixture.topic("order"), dlq}, 1,
-                            {{"message.timestamp.before.max.ms", "1000"}}));
+  ASSERT_TRUE(
+      topics.create({fixture.topic("order")}, 1, {{"message.timestamp.before.max.ms", "1000"}}));
+  // The dead-letter topic refuses old records too, with room for a dead letter written now to
+  // reach the broker on a loaded machine, but not for one carrying the event's time.
+  ASSERT_TRUE(topics.create({dlq}, 1, {{"message.timestamp.before.max.ms", "5000"}}));
   // migrate with create_slot: true makes the slot, so the server keeps the row for the relay.
   const auto migrated = run_relay_command({"migrate", "--config", fixture.config_file()});
   ASSERT_EQ(migrated.status, 0) << migrated.out << migrated.err;
   insert_row(fixture, 1, small_payload(1));
-  // The record's timestamp is its commit time: let it age past the topic's 1 s before the relay
-  // can publish it. A fixed, deliberate wait, not a wait for a condition.
-  std::this_thread::sleep_for(2500ms);
+  // The record's timestamp is its commit time: let it age past both topics' limits before the
+  // relay can publish it. A fixed, deliberate wait, not a wait for a condition.
+  std::this_thread::sleep_for(6000ms);
   auto relay = start_streaming(fixture.config_file(), dead_letters_to(dlq));
 
   const auto letters = read_topics({dlq}, 1, 30s);
@@ -326,8 +329,8 @@ TEST(RelayOperations, DeadLettersARecordTheBrokerRefusesForItsTimestamp) {
       << "a dead letter carries the current time, got " << letter.timestamp_ms;
   const std::string original = header(letter, "outbox.original_timestamp");
   ASSERT_NE(original, "<missing>");
-  EXPECT_LE(std::strtoll(original.c_str(), nullptr, 10), letter.timestamp_ms - 2000)
-      << "the original timestamp is the commit time, at least 2.5 s before the dead letter";
+  EXPECT_LE(std::strtoll(original.c_str(), nullptr, 10), letter.timestamp_ms - 5000)
+      << "the original timestamp is the commit time, at least 6 s before the dead letter";
   EXPECT_EQ(letter.value, "") << "the broker refused the record itself";
   EXPECT_NE(header(letter, "outbox.error"), "<missing>");
   EXPECT_TRUE(relay->running()) << relay->err();
