@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <array>
+#include <regex>
 #include <set>
 
 #include "tests/integration/support/kafka_reader.h"
@@ -95,6 +97,26 @@ TEST(RelaySasl, AWrongScramPasswordIsNamedAndNothingIsConfirmed) {
   relay->signal(SIGTERM);
   ASSERT_TRUE(relay->wait(60s).has_value()) << relay->err();
   EXPECT_EQ(relay->err().find(wrong), std::string::npos) << "the password is in the log";
+}
+
+// The client that can log in: --version and the first log line name the librdkafka the relay
+// runs with, at least 2.6.1 (older ones cannot log in with SCRAM to Kafka 4).
+TEST(RelaySasl, NamesALibrdkafkaThatCanLogInWithScram) {
+  const auto version = run_relay_command({"--version"});
+  ASSERT_EQ(version.status, 0) << version.err;
+  const std::regex shape(R"(outbox-relay [0-9.]+ \(librdkafka ([0-9]+)\.([0-9]+)\.([0-9]+)\)\n)");
+  std::smatch parts;
+  ASSERT_TRUE(std::regex_match(version.out, parts, shape)) << version.out;
+  const std::array<int, 3> found{std::stoi(parts[1]), std::stoi(parts[2]), std::stoi(parts[3])};
+  EXPECT_GE(found, (std::array<int, 3>{2, 6, 1})) << version.out;
+
+  RelayFixture fixture("client_version");
+  RelayProcess relay({"run", "--config", fixture.config_file()});
+  const std::string line = "outbox-relay starting version=";
+  ASSERT_TRUE(relay.wait_for_log(line, 30s)) << relay.err();
+  const std::string client = "librdkafka=" + std::string(parts[1]) + "." + std::string(parts[2]) +
+                             "." + std::string(parts[3]);
+  EXPECT_NE(relay.err().find(client), std::string::npos) << relay.err();
 }
 
 }  // namespace
