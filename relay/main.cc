@@ -1,10 +1,14 @@
 // outbox-relay: streams committed outbox rows from PostgreSQL to Kafka.
 //
-//   outbox-relay [run]  --config FILE   stream (the default sub-command)
-//   outbox-relay check  --config FILE   validate configuration, servers, privileges; exit 0 if all
-//   is well outbox-relay migrate --config FILE  apply the embedded migrations (idempotent)
-//   outbox-relay status --config FILE [--json]   slot, confirmed LSN, lag
-//   --set key.path=value (repeatable) and OUTBOX_RELAY_<KEY_PATH> override the file.
+//   outbox-relay [run]   --config FILE          stream (the default sub-command)
+//   outbox-relay check   --config FILE          validate configuration, servers, privileges;
+//                                               exit 0 only if all is well
+//   outbox-relay migrate --config FILE          apply the embedded migrations (idempotent)
+//   outbox-relay status  --config FILE [--json] slot, confirmed LSN, lag
+//   outbox-relay --version                      the relay's and librdkafka's versions
+//
+// --set key.path=value (repeatable) and OUTBOX_RELAY_<KEY_PATH> override the file. Exit
+// statuses: relay/relay_runner.h and docs/operations.md.
 #include <CLI/CLI.hpp>
 #include <iostream>
 

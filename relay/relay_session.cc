@@ -9,13 +9,6 @@
 namespace outbox {
 namespace {
 
-// Ticket layout: bit 63 marks a dead letter, bits 40-62 the session generation, bits 0-39 the
-// tracker's ticket (a transaction sequence number).
-constexpr std::uint64_t kDeadLetterBit = std::uint64_t{1} << 63;
-constexpr int kGenerationShift = 40;
-constexpr std::uint64_t kTrackerMask = (std::uint64_t{1} << kGenerationShift) - 1;
-constexpr std::uint64_t kGenerationMask = (std::uint64_t{1} << 23) - 1;
-
 // Frames handled before the loop looks at deliveries, signals and deadlines again.
 constexpr int kFramesPerBatch = 1024;
 // The least time between two status updates sent because the confirmed position moved.
@@ -54,7 +47,7 @@ RelaySession::RelaySession(const Config& config, Sink& sink, ReplicationStream s
       signals_(signals),
       probe_(probe),
       systemd_(systemd),
-      generation_(generation & kGenerationMask),
+      generation_(SessionTicket::generation_of(generation)),
       decoder_(PgoutputOptions{.protocol_version = 1}),
       mapper_(config),
       tracker_(start),
@@ -63,9 +56,10 @@ RelaySession::RelaySession(const Config& config, Sink& sink, ReplicationStream s
       last_sent_flush_(start),
       sink_failures_seen_(sink.connection_failures()) {}
 
-std::uint64_t RelaySession::ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const {
-  return (dead_letter ? kDeadLetterBit : 0) | (std::uint64_t{generation_} << kGenerationShift) |
-         (tracker_ticket & kTrackerMask);
+DeliveryTicket RelaySession::ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const {
+  return SessionTicket{
+      .transaction = tracker_ticket, .generation = generation_, .dead_letter = dead_letter}
+      .encode();
 }
 
 bool RelaySession::paused() {
@@ -296,7 +290,7 @@ bool RelaySession::handle_insert(const Insert& insert, PgBuffer& frame) {
   return !result_.has_value();
 }
 
-void RelaySession::publish_event(MappedEvent event, std::uint64_t ticket, PgBuffer& frame) {
+void RelaySession::publish_event(MappedEvent event, DeliveryTicket ticket, PgBuffer& frame) {
   const auto outcome = sink_.publish(event.record, ticket);
   switch (outcome.status) {
     case PublishStatus::kAccepted:
@@ -323,15 +317,16 @@ void RelaySession::retry_stalled() {
 }
 
 void RelaySession::on_delivery(const DeliveryReport& report) {
-  if (((report.ticket >> kGenerationShift) & kGenerationMask) != generation_) return;  // stale
-  const bool dead_letter = (report.ticket & kDeadLetterBit) != 0;
+  const SessionTicket ticket = SessionTicket::decode(report.ticket);
+  if (ticket.generation != generation_) return;  // an earlier session's record
+  const bool dead_letter = ticket.dead_letter;
   if (!report.delivered && report.failure == DeliveryFailure::kAbandoned) {
     // Purged by a fatal producer error: Kafka never judged the record. No policy applies; the
     // event stays pending, so nothing past it is confirmed, and the restarted pipeline sends it.
     sink_failed(report.error);
     return;
   }
-  const LsnTracker::Ticket tracker_ticket = report.ticket & kTrackerMask;
+  const LsnTracker::Ticket tracker_ticket = ticket.transaction;
   if (report.delivered) {
     if (dead_letter) {
       ++stats_.events_dead_lettered;
@@ -372,7 +367,7 @@ void RelaySession::sink_failed(const std::string& why) {
   end(SessionEnd::kSinkFatal, sink_.fatal_error().value_or(why));
 }
 
-void RelaySession::permanent_failure(std::uint64_t ticket, FailureReason reason,
+void RelaySession::permanent_failure(DeliveryTicket ticket, FailureReason reason,
                                      const std::string& why, const OutgoingRecord* record,
                                      std::string_view event_id, bool keep_value) {
   ++stats_.events_failed;
@@ -399,7 +394,7 @@ void RelaySession::permanent_failure(std::uint64_t ticket, FailureReason reason,
       }
       ++stats_.events_skipped;
       probe_.event_skipped();
-      tracker_.event_done(ticket & kTrackerMask);
+      tracker_.event_done(SessionTicket::decode(ticket).transaction);
       return;
     }
     case PermanentErrorPolicy::kDlq:
@@ -408,7 +403,7 @@ void RelaySession::permanent_failure(std::uint64_t ticket, FailureReason reason,
   }
 }
 
-void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
+void RelaySession::dead_letter(DeliveryTicket ticket, const std::string& why,
                                const OutgoingRecord* record, std::string_view event_id,
                                bool keep_value) {
   long suppressed = 0;
@@ -421,7 +416,9 @@ void RelaySession::dead_letter(std::uint64_t ticket, const std::string& why,
   }
   PendingDeadLetter letter;
   letter.topic = config_.sink.dlq_topic;
-  letter.ticket = ticket | kDeadLetterBit;
+  SessionTicket letter_ticket = SessionTicket::decode(ticket);
+  letter_ticket.dead_letter = true;
+  letter.ticket = letter_ticket.encode();
   // Now, not the event's time: the broker may have refused the record for its timestamp, and
   // would refuse a dead letter carrying it too. The original goes into a header.
   letter.timestamp_ms = now_unix_ms();

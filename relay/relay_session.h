@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "decoder/pgoutput_decoder.h"
 #include "decoder/relation_cache.h"
+#include "relay/delivery_ticket.h"
 #include "relay/lsn_tracker.h"
 #include "relay/outbox_mapper.h"
 #include "relay/relay_probe.h"
@@ -47,7 +48,7 @@ struct SessionResult {
   Lsn confirmed;  // the last position confirmable when the session ended
 };
 
-// Counters of one session, for the shutdown summary (and the metrics of a later issue).
+// Counters of one session, for the summary line it logs when it ends.
 struct SessionStats {
   std::uint64_t events_published = 0;  // accepted by the sink
   std::uint64_t events_delivered = 0;  // acknowledged
@@ -77,14 +78,14 @@ class RelaySession : private DeliveryHandler {
   struct StalledRecord {
     PgBuffer frame;
     MappedEvent event;
-    std::uint64_t ticket;
+    DeliveryTicket ticket;
   };
   // A dead letter waiting for room in the sink; owns its bytes.
   struct PendingDeadLetter {
     std::string topic, key, value;
     std::vector<std::pair<std::string, std::string>> headers;
     std::int64_t timestamp_ms;
-    std::uint64_t ticket;
+    DeliveryTicket ticket;
   };
 
   void on_delivery(const DeliveryReport& report) override;
@@ -95,18 +96,18 @@ class RelaySession : private DeliveryHandler {
   bool handle_frame(PgBuffer frame, std::size_t length);
   bool handle_message(const PgoutputMessage& message, PgBuffer& frame);
   bool handle_insert(const Insert& insert, PgBuffer& frame);
-  void publish_event(MappedEvent event, std::uint64_t ticket, PgBuffer& frame);
+  void publish_event(MappedEvent event, DeliveryTicket ticket, PgBuffer& frame);
   void retry_stalled();
   // Applies on_permanent_error to an event that cannot be published or was not delivered.
   // `keep_value`: whether a dead letter may carry the record's value (not when Kafka refused the
   // record itself, e.g. as too large: it would refuse the dead letter too).
   // Reports the loop's state to the probe (once per iteration).
   void observe();
-  void permanent_failure(std::uint64_t ticket, FailureReason reason, const std::string& why,
+  void permanent_failure(DeliveryTicket ticket, FailureReason reason, const std::string& why,
                          const OutgoingRecord* record, std::string_view event_id, bool keep_value);
   // A delivery the sink abandoned (a fatal producer error purged it): not the event's failure.
   void sink_failed(const std::string& why);
-  void dead_letter(std::uint64_t ticket, const std::string& why, const OutgoingRecord* record,
+  void dead_letter(DeliveryTicket ticket, const std::string& why, const OutgoingRecord* record,
                    std::string_view event_id, bool keep_value);
   void publish_dead_letters();
   // Serves delivery reports until nothing is in flight, the sink fails or `deadline` passes,
@@ -121,7 +122,7 @@ class RelaySession : private DeliveryHandler {
   void end(SessionEnd end, std::string reason);
   SessionResult finish();
 
-  std::uint64_t ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const;
+  DeliveryTicket ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const;
 
   const Config& config_;
   Sink& sink_;
