@@ -52,10 +52,17 @@ bool read_positive(std::string_view text, std::uint64_t& value) {
   return error == std::errc{} && end == text.data() + text.size() && value > 0;
 }
 
-std::string parse_milliseconds(std::string_view text, std::chrono::milliseconds& field) {
+// A positive number of milliseconds up to a day; with `zero_is_off`, 0 too (a check turned off).
+std::string parse_milliseconds(std::string_view text, std::chrono::milliseconds& field,
+                               bool zero_is_off = false) {
+  if (zero_is_off && text == "0") {
+    field = std::chrono::milliseconds(0);
+    return {};
+  }
   std::uint64_t value = 0;
   if (!read_positive(text, value)) {
-    return "expected a positive integer (milliseconds), got " + quoted(text);
+    return std::string(zero_is_off ? "expected 0 (off) or a" : "expected a") +
+           " positive integer (milliseconds), got " + quoted(text);
   }
   if (value > kMaxStatusIntervalMs) {
     return "expected at most " + std::to_string(kMaxStatusIntervalMs) + " (one day), got " +
@@ -63,19 +70,6 @@ std::string parse_milliseconds(std::string_view text, std::chrono::milliseconds&
   }
   field = std::chrono::milliseconds(static_cast<std::int64_t>(value));
   return {};
-}
-
-// Zero (off) or what parse_milliseconds() takes.
-std::string parse_optional_milliseconds(std::string_view text, std::chrono::milliseconds& field) {
-  if (text == "0") {
-    field = std::chrono::milliseconds(0);
-    return {};
-  }
-  std::string problem = parse_milliseconds(text, field);
-  if (problem.rfind("expected a positive integer", 0) == 0) {
-    problem.replace(0, std::string_view("expected a").size(), "expected 0 (off) or a");
-  }
-  return problem;
 }
 
 std::string parse_in_flight(std::string_view text, std::size_t& field) {
@@ -170,7 +164,9 @@ const std::array<KeySpec, 27> kKeys{{
      [](T t, C& c) { return parse_milliseconds(t, c.source.status_interval); },
      [](const C& c) { return std::to_string(c.source.status_interval.count()); }},
     {"source.liveness_timeout_ms", KeyKind::kScalar,
-     [](T t, C& c) { return parse_optional_milliseconds(t, c.source.liveness_timeout); },
+     [](T t, C& c) {
+       return parse_milliseconds(t, c.source.liveness_timeout, /*zero_is_off=*/true);
+     },
      [](const C& c) { return std::to_string(c.source.liveness_timeout.count()); }},
     {"source.on_slot_lost", KeyKind::kScalar,
      [](T t, C& c) {
