@@ -18,6 +18,10 @@ std::string_view describe(ErrorCode code) {
       return "a server refused the request";
     case ErrorCode::kProducerFatal:
       return "the Kafka producer failed fatally";
+    case ErrorCode::kUndeliverableEvent:
+      return "an event cannot be published";
+    case ErrorCode::kSystemFailure:
+      return "a system call failed";
   }
   return "unknown error";
 }

@@ -1,6 +1,9 @@
 // Errors as values. The streaming path never throws: functions that can fail return Result<T>,
-// and an Error carries a code (what kind of failure, which decides what the caller does) and a
-// message for the operator (what exactly went wrong, and where).
+// and an Error carries a code and a message for the operator (what exactly went wrong, and where).
+//
+// A code is chosen by what the caller must do about the failure, not by where it happened: two
+// failures that call for the same response share a code. relay/error_disposition.h is the one
+// place that turns a code into that response (retry, new producer, stop for an operator, fail).
 #pragma once
 
 #include <string>
@@ -24,6 +27,10 @@ enum class ErrorCode {
   kServerRefused,
   // The Kafka producer failed in a way only a new producer can recover from.
   kProducerFatal,
+  // An event cannot be published and on_permanent_error is halt: an operator decides.
+  kUndeliverableEvent,
+  // A call to the operating system failed (signal mask, signalfd, poll): nothing to retry.
+  kSystemFailure,
 };
 
 // One sentence per code, for logs and metrics labels.

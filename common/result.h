@@ -5,23 +5,15 @@
 // limping on with garbage.
 #pragma once
 
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
+#include "common/check.h"
 #include "common/error.h"
 
 namespace outbox {
-
-namespace detail {
-[[noreturn]] inline void result_misuse(const char* what) {
-  std::fprintf(stderr, "outbox-relay: bug: %s\n", what);
-  std::abort();
-}
-}  // namespace detail
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -36,15 +28,15 @@ class [[nodiscard]] Result {
   explicit operator bool() const { return ok(); }
 
   T& value() & {
-    if (!ok()) detail::result_misuse("value() of a failed Result");
+    OUTBOX_CHECK(ok(), "value() of a failed Result");
     return std::get<0>(state_);
   }
   const T& value() const& {
-    if (!ok()) detail::result_misuse("value() of a failed Result");
+    OUTBOX_CHECK(ok(), "value() of a failed Result");
     return std::get<0>(state_);
   }
   T&& value() && {
-    if (!ok()) detail::result_misuse("value() of a failed Result");
+    OUTBOX_CHECK(ok(), "value() of a failed Result");
     return std::get<0>(std::move(state_));
   }
   T& operator*() & { return value(); }
@@ -53,11 +45,11 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   const Error& error() const& {
-    if (ok()) detail::result_misuse("error() of a successful Result");
+    OUTBOX_CHECK(!ok(), "error() of a successful Result");
     return std::get<1>(state_);
   }
   Error&& error() && {
-    if (ok()) detail::result_misuse("error() of a successful Result");
+    OUTBOX_CHECK(!ok(), "error() of a successful Result");
     return std::get<1>(std::move(state_));
   }
 
@@ -75,7 +67,7 @@ class [[nodiscard]] Result<void> {
   explicit operator bool() const { return ok(); }
 
   const Error& error() const& {
-    if (ok()) detail::result_misuse("error() of a successful Result");
+    OUTBOX_CHECK(!ok(), "error() of a successful Result");
     return *error_;
   }
 

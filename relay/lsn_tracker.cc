@@ -1,7 +1,6 @@
 #include "relay/lsn_tracker.h"
 
-#include <cstdio>
-#include <cstdlib>
+#include "common/check.h"
 
 namespace outbox {
 
@@ -45,12 +44,9 @@ Result<void> LsnTracker::commit_transaction(Lsn end_lsn) {
 }
 
 void LsnTracker::event_done(Ticket ticket) {
-  if (ticket < front_ticket_ || ticket - front_ticket_ >= entries_.size() ||
-      entries_[ticket - front_ticket_].pending == 0) {
-    std::fprintf(stderr, "outbox-relay: bug: delivery for ticket %llu that has nothing pending\n",
-                 static_cast<unsigned long long>(ticket));
-    std::abort();
-  }
+  OUTBOX_CHECK(ticket >= front_ticket_ && ticket - front_ticket_ < entries_.size() &&
+                   entries_[ticket - front_ticket_].pending > 0,
+               "a delivery for a transaction that has nothing pending");
   --entries_[ticket - front_ticket_].pending;
   --in_flight_;
   pop_done();

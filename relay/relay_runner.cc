@@ -11,7 +11,9 @@
 #include "relay/bootstrap.h"
 #include "relay/metrics_server.h"
 #include "relay/migrations.h"
+#include "relay/pg_replication_stream.h"
 #include "relay/relay_session.h"
+#include "relay/server_identity.h"
 #include "relay/signals.h"
 #include "relay/systemd_notifier.h"
 #include "sinks/kafka_sink.h"
@@ -29,7 +31,7 @@ Result<std::unique_ptr<Sink>> make_sink(const Config& config) {
 
 // Sleeps for `delay` unless a signal arrives first; true when one did. Waiting to reconnect is
 // the loop being alive: the probe hears a heartbeat every second, the watchdog its pings.
-bool sleep_or_signal(SignalWatch& signals, RelayProbe& probe, SystemdNotifier& systemd,
+bool sleep_or_signal(Signals& signals, RelayProbe& probe, SystemdNotifier& systemd,
                      std::chrono::milliseconds delay) {
   const auto until = std::chrono::steady_clock::now() + delay;
   while (true) {
@@ -68,6 +70,7 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
     return kExitFailure;
   }
   SystemdNotifier systemd;
+  SystemLoopClock clock;
   NullProbe null_probe;
   std::unique_ptr<MetricsServer> metrics;
   if (!config.metrics.listen.empty()) {
@@ -249,8 +252,8 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
            {"server", identity->to_string()},
            {"previous_server", streamed_from->to_string()}});
     }
-    auto stream = ReplicationStream::start(std::move(replication).value(), config.source.slot,
-                                           config.source.publication, start);
+    auto stream = PgReplicationStream::start(std::move(replication).value(), config.source.slot,
+                                             config.source.publication, start);
     if (!stream.ok()) {
       if (auto status =
               step_failed(stream.error(), "cannot start streaming", "cannot start streaming")) {
@@ -265,8 +268,8 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
     resume = start;
 
     const auto session_start = std::chrono::steady_clock::now();
-    RelaySession session(config, **sink, std::move(stream).value(), start, ++generation, *signals,
-                         probe, systemd);
+    RelaySession session(config, std::move(stream).value(), start, ++generation,
+                         SessionServices{**sink, *signals, probe, systemd, clock});
     const SessionResult result = session.run();
     resume = std::max(resume, result.confirmed);
 
@@ -314,6 +317,11 @@ int run_relay(const Config& config, const SinkFactory& sink_factory) {
         if (!retry_later("pipeline restart", result.reason)) return kExitOk;
         break;
       }
+      case SessionEnd::kFailed:
+        kLog.error("stopping on an error no retry cures",
+                   {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
+        systemd.stopping("failed: " + result.reason);
+        return kExitFailure;
     }
   }
   systemd.stopping();

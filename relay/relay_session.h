@@ -1,46 +1,47 @@
 // One streaming session: a replication stream, the sink, the LSN tracker and the loop that
-// joins them, on one thread.
+// joins them, on one thread. docs/relay.md walks through one turn of the loop.
 //
-// The loop waits (poll) on the PostgreSQL socket, the sink's wake-up descriptor, the signal
-// descriptor and the next deadline. It reads PostgreSQL only while fewer than
-// max_in_flight_events are in flight: beyond that, TCP back-pressure reaches the walsender and
-// memory stays bounded however large a transaction is, while deliveries, status updates and
-// signals are still served.
+// The loop waits on the stream's socket, the sink's wake-up descriptor, the signal descriptor
+// and the next deadline. It reads PostgreSQL only while fewer than max_in_flight_events are in
+// flight: beyond that, TCP back-pressure reaches the walsender and memory stays bounded however
+// large a transaction is, while deliveries, status updates and signals are still served.
+//
+// Everything it talks to comes in as an interface (stream, sink, signals, probe, clock), so a
+// unit test drives it with scripted frames and deliveries in simulated time.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "common/log.h"
 #include "config/config.h"
-#include "decoder/pgoutput_decoder.h"
-#include "decoder/relation_cache.h"
+#include "relay/dead_letter_queue.h"
 #include "relay/delivery_ticket.h"
+#include "relay/failure_policy.h"
+#include "relay/frame_reader.h"
+#include "relay/in_flight_limit.h"
+#include "relay/loop_clock.h"
 #include "relay/lsn_tracker.h"
-#include "relay/outbox_mapper.h"
 #include "relay/relay_probe.h"
 #include "relay/replication_stream.h"
 #include "relay/signals.h"
+#include "relay/status_schedule.h"
 #include "relay/systemd_notifier.h"
 #include "sinks/sink.h"
 
 namespace outbox {
 
+// How a session ended, which says what the runner does next.
 enum class SessionEnd {
   kStopped,         // a signal asked for it; what was delivered is confirmed
   kConnectionLost,  // PostgreSQL went away (or fell silent): reconnect and resume
   kSinkFatal,       // the sink can deliver nothing more: replace it and resume
   kHalted,          // an event could not be published and on_permanent_error is halt
   kProtocolError,   // the stream is malformed or the outbox table unusable: stop
+  kFailed,          // an error no retry cures (see Disposition::kFail): exit
 };
-
-// Logs each batch of SIGHUPs once: the relay keeps running, and says that a changed
-// configuration needs a restart.
-void report_hangups(SignalWatch& signals, const Logger& log);
 
 struct SessionResult {
   SessionEnd end;
@@ -59,115 +60,109 @@ struct SessionStats {
   std::uint64_t backpressure_episodes = 0;
 };
 
+// What a session uses and does not own; they outlive it.
+struct SessionServices {
+  Sink& sink;
+  Signals& signals;
+  RelayProbe& probe;
+  SystemdNotifier& systemd;
+  LoopClock& clock;
+};
+
+// How long a session that lost its PostgreSQL connection waits for the deliveries it started
+// before the relay reconnects.
+inline constexpr std::chrono::seconds kReconnectDrainTimeout{10};
+
 class RelaySession : private DeliveryHandler {
  public:
-  // `generation` tells this session's delivery reports from a previous session's, which may
-  // still arrive from a sink that outlived its session.
-  RelaySession(const Config& config, Sink& sink, ReplicationStream stream, Lsn start,
-               std::uint32_t generation, SignalWatch& signals, RelayProbe& probe,
-               SystemdNotifier& systemd);
+  // `start`: the position the stream starts at. `generation` tells this session's delivery
+  // reports from a previous session's, which may still arrive from a sink that outlived it.
+  RelaySession(const Config& config, std::unique_ptr<ReplicationStream> stream, Lsn start,
+               std::uint32_t generation, const SessionServices& services);
 
   SessionResult run();
 
   const SessionStats& stats() const { return stats_; }
 
  private:
-  using Clock = std::chrono::steady_clock;
+  using Time = LoopClock::SteadyTime;
 
   // A record the sink could not take yet (queue full), kept with the frame its views point into.
+  // Its topic and headers point into the frame reader's mapper too: valid because the loop reads
+  // no frame while a record is stalled (paused() is true).
   struct StalledRecord {
-    PgBuffer frame;
+    ReplicationFrame frame;
     MappedEvent event;
-    DeliveryTicket ticket;
-  };
-  // A dead letter waiting for room in the sink; owns its bytes.
-  struct PendingDeadLetter {
-    std::string topic, key, value;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::int64_t timestamp_ms;
     DeliveryTicket ticket;
   };
 
   void on_delivery(const DeliveryReport& report) override;
 
-  bool paused();
-  // Reads and handles frames already received; returns false when the session must end.
-  bool pump_frames(bool& more);
-  bool handle_frame(PgBuffer frame, std::size_t length);
-  bool handle_message(const PgoutputMessage& message, PgBuffer& frame);
-  bool handle_insert(const Insert& insert, PgBuffer& frame);
-  void publish_event(MappedEvent event, DeliveryTicket ticket, PgBuffer& frame);
+  // The turn's parts, in order. Each returns false (or sets result_) when the session must end.
+  void serve_signals();
+  bool pump_frames();
+  bool handle_frame(ReplicationFrame frame);
+  void serve_sink();
+  void track_backpressure();
+  bool send_status(bool force);
+  void wait();
+
+  void publish_event(const MappedEvent& event, DeliveryTicket ticket, ReplicationFrame& frame);
   void retry_stalled();
-  // Applies on_permanent_error to an event that cannot be published or was not delivered.
-  // `keep_value`: whether a dead letter may carry the record's value (not when Kafka refused the
-  // record itself, e.g. as too large: it would refuse the dead letter too).
-  // Reports the loop's state to the probe (once per iteration).
-  void observe();
-  void permanent_failure(DeliveryTicket ticket, FailureReason reason, const std::string& why,
-                         const OutgoingRecord* record, std::string_view event_id, bool keep_value);
-  // A delivery the sink abandoned (a fatal producer error purged it): not the event's failure.
-  void sink_failed(const std::string& why);
-  void dead_letter(DeliveryTicket ticket, const std::string& why, const OutgoingRecord* record,
-                   std::string_view event_id, bool keep_value);
+  // Counts the failure and applies on_permanent_error (relay/failure_policy.h).
+  void fail_event(DeliveryTicket ticket, FailureReason reason, const DeadLetterSource& failure);
   void publish_dead_letters();
+
+  // Whether the loop must not read now: a stalled record or dead letter waits, or too much is
+  // in flight (see InFlightLimit).
+  bool paused();
+  bool reading() { return !stopping_ && !paused(); }
+  // Reports the loop's state to the probe and pings the watchdog (once per turn).
+  void observe();
   // Serves delivery reports until nothing is in flight, the sink fails or `deadline` passes,
   // serving signals (a second one ends the wait) and the watchdog meanwhile.
-  void drain_deliveries(Clock::time_point deadline);
-  bool send_status(bool force);
-  // Ends the session when the server has been silent for source.liveness_timeout_ms while the
-  // relay was reading; asks for a reply halfway there. False when the session ended.
-  bool check_liveness(Clock::time_point now);
-  // Whether the loop reads PostgreSQL now (not stopping, not under back-pressure).
-  bool reading() { return !stopping_ && !paused(); }
+  void drain_deliveries(Time deadline);
   void end(SessionEnd end, std::string reason);
+  // Ends the session as the error's code says (relay/error_disposition.h).
+  void end(const Error& error);
   SessionResult finish();
 
-  DeliveryTicket ticket_of(LsnTracker::Ticket tracker_ticket, bool dead_letter) const;
+  DeliveryTicket ticket_of(LsnTracker::Ticket transaction, bool dead_letter) const;
+  std::int64_t now_unix_ms() const;
 
   const Config& config_;
+  std::unique_ptr<ReplicationStream> stream_;
   Sink& sink_;
-  ReplicationStream stream_;
-  SignalWatch& signals_;
+  Signals& signals_;
   RelayProbe& probe_;
   SystemdNotifier& systemd_;
-  Clock::time_point next_watchdog_ping_{};
+  LoopClock& clock_;
   std::uint32_t generation_;
   Logger log_{"relay"};
 
-  PgoutputDecoder decoder_;
-  RelationCache relations_;
-  OutboxMapper mapper_;
   LsnTracker tracker_;
+  FrameReader reader_;
+  StatusSchedule schedule_;
+  InFlightLimit in_flight_limit_;
+  DeadLetterQueue dead_letters_;
+  FailurePolicy policy_;
 
-  std::int64_t commit_time_ms_ = 0;
-  Lsn received_lsn_;
-  Lsn server_lsn_;  // the server's WAL end, as last reported
-  Lsn last_sent_flush_;
-  Clock::time_point last_observed_{};
-  PgTimestamp deliveries_served_at_;  // when the current batch of delivery reports is served
-  std::uint64_t sink_failures_seen_ = 0;
-  Clock::time_point last_status_sent_{};
-  bool reply_due_ = false;
-  // Liveness: when the server was last heard from while reading, and whether the relay has
-  // asked it for a reply since.
-  Clock::time_point last_heard_{};
-  bool reply_asked_ = false;
-
+  // Whether the stream may hold frames already received: the last read found one (not
+  // kNeedInput). Such frames do not make the socket readable.
+  bool frames_buffered_ = true;
   std::optional<StalledRecord> stalled_;
-  std::deque<PendingDeadLetter> dead_letters_;
   bool backpressure_ = false;
-  bool over_limit_ = false;
+  Time last_observed_{};
+  Time next_watchdog_ping_{};
+  // When the current batch of delivery reports is served (one clock reading per batch).
+  PgTimestamp deliveries_served_at_;
+  std::uint64_t sink_failures_seen_ = 0;
 
   bool stopping_ = false;
-  Clock::time_point stop_deadline_{};
+  Time stop_deadline_{};
   std::optional<SessionResult> result_;
 
   SessionStats stats_;
-  RateLimit failure_log_limit_{5, std::chrono::seconds(10)};
 };
-
-// How long a session that lost its PostgreSQL connection waits for the deliveries it started
-// before the relay reconnects.
-inline constexpr std::chrono::seconds kReconnectDrainTimeout{10};
 
 }  // namespace outbox

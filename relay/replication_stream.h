@@ -1,63 +1,60 @@
-// The logical replication connection once streaming: CopyData frames in, standby status updates
-// out, never blocking (the relay's loop polls the socket).
+// The logical replication stream as the session sees it: CopyData frames in, standby status
+// updates out, a socket to poll, never blocking. relay/pg_replication_stream.h is the libpq one;
+// unit tests script their own.
 #pragma once
 
-#include <cstdint>
-#include <string>
+#include <cstddef>
+#include <memory>
+#include <string_view>
 
-#include "common/lsn.h"
 #include "common/result.h"
 #include "decoder/replication_message.h"
-#include "relay/pg_connection.h"
 
 namespace outbox {
 
-// Which server's history a replication connection reads: IDENTIFY_SYSTEM's system identifier
-// (set at initdb; a restore from a base backup keeps it) and timeline (a promoted standby starts
-// a new one). Positions compare only within one history.
-struct ServerIdentity {
-  std::string system_identifier;
-  std::uint32_t timeline = 0;
-  bool operator==(const ServerIdentity&) const = default;
-  std::string to_string() const;
-};
+// One CopyData frame, owning its bytes. Views decoded from it (a mapped event's topic, key,
+// value and headers) are valid while the frame lives.
+class ReplicationFrame {
+ public:
+  using Release = void (*)(void*);
 
-// IDENTIFY_SYSTEM on a replication connection (before START_REPLICATION).
-Result<ServerIdentity> identify_system(PgConnection& replication);
+  ReplicationFrame() = default;
+  ReplicationFrame(char* data, std::size_t size, Release release)
+      : data_(data, release), size_(size) {}
+
+  std::string_view bytes() const { return {data_.get(), size_}; }
+
+ private:
+  static void release_nothing(void*) {}
+  std::unique_ptr<char, Release> data_{nullptr, &release_nothing};
+  std::size_t size_ = 0;
+};
 
 class ReplicationStream {
  public:
-  // START_REPLICATION SLOT <slot> LOGICAL <start> (proto_version '1', publication_names '<pub>',
-  // messages 'true') on a replication connection, then non-blocking mode.
-  static Result<ReplicationStream> start(PgConnection connection, const std::string& slot,
-                                         const std::string& publication, Lsn start);
-
-  int socket() const { return PQsocket(connection_.raw()); }
-
   enum class ReadStatus { kFrame, kNeedInput, kEnded };
 
-  // The next complete frame already received, if any: kFrame with `frame` owning its bytes,
-  // kNeedInput when the socket must be read first, kEnded when the server ended the stream.
-  // A lost connection is kConnectionLost.
-  Result<ReadStatus> next_frame(PgBuffer& frame, std::size_t& length);
+  virtual ~ReplicationStream() = default;
 
-  // Reads what the socket has into libpq's buffer (call when poll says readable).
-  Result<void> consume_input();
+  // The descriptor to poll: readable when frames may be waiting, writable when queued output
+  // can go. -1 when there is none (a scripted stream).
+  virtual int socket() const = 0;
+
+  // The next complete frame already received, if any: kFrame with `frame` set, kNeedInput when
+  // the socket must be read first, kEnded when the server ended the stream. Errors carry the
+  // code that says what the relay does (a lost connection is kConnectionLost).
+  virtual Result<ReadStatus> next_frame(ReplicationFrame& frame) = 0;
+
+  // Reads what the socket has (call when poll says readable).
+  virtual Result<void> consume_input() = 0;
 
   // Queues a standby status update and sends what it can.
-  Result<void> send_status(const StandbyStatusUpdate& update);
+  virtual Result<void> send_status(const StandbyStatusUpdate& update) = 0;
 
   // True while queued output waits for the socket to become writable.
-  bool wants_write() const { return wants_write_; }
+  virtual bool wants_write() const = 0;
   // Sends queued output (call when poll says writable).
-  Result<void> flush();
-
- private:
-  explicit ReplicationStream(PgConnection connection) : connection_(std::move(connection)) {}
-  Error lost(const std::string& what) const;
-
-  PgConnection connection_;
-  bool wants_write_ = false;
+  virtual Result<void> flush() = 0;
 };
 
 }  // namespace outbox

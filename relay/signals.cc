@@ -19,11 +19,11 @@ Result<SignalWatch> SignalWatch::install() {
   // a clean exit: it stays down.
   sigaddset(&mask, SIGHUP);
   if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    return Error{ErrorCode::kServerRefused, std::string("sigprocmask: ") + std::strerror(errno)};
+    return Error{ErrorCode::kSystemFailure, std::string("sigprocmask: ") + std::strerror(errno)};
   }
   const int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (fd < 0) {
-    return Error{ErrorCode::kServerRefused, std::string("signalfd: ") + std::strerror(errno)};
+    return Error{ErrorCode::kSystemFailure, std::string("signalfd: ") + std::strerror(errno)};
   }
   // A closed pipe (a consumer of our stdout going away) must be an error, not death.
   signal(SIGPIPE, SIG_IGN);
@@ -44,6 +44,15 @@ int SignalWatch::poll() {
     if (received_++ == 0) stop_deadline_ = Clock::now() + kStopTimeout;
   }
   return received_;
+}
+
+void report_hangups(Signals& signals, const Logger& log) {
+  if (const int hangups = signals.take_hangups(); hangups > 0) {
+    log.warn(
+        "SIGHUP received: the configuration is not reloaded; restart the relay to apply "
+        "changes (it goes on as before)",
+        {{"signals", std::to_string(hangups)}});
+  }
 }
 
 }  // namespace outbox

@@ -48,7 +48,7 @@ TEST(Error, EveryCodeHasADescription) {
   for (auto code :
        {ErrorCode::kMalformedMessage, ErrorCode::kUnknownMessage, ErrorCode::kInvalidOutboxRow,
         ErrorCode::kInvalidConfig, ErrorCode::kConnectionLost, ErrorCode::kServerRefused,
-        ErrorCode::kProducerFatal}) {
+        ErrorCode::kProducerFatal, ErrorCode::kUndeliverableEvent, ErrorCode::kSystemFailure}) {
     EXPECT_FALSE(describe(code).empty());
     EXPECT_NE(describe(code), "unknown error");
   }

@@ -1,31 +1,9 @@
-#include "relay/replication_stream.h"
-
-#include <cstdlib>
+#include "relay/pg_replication_stream.h"
 
 namespace outbox {
 
-std::string ServerIdentity::to_string() const {
-  return "system " + system_identifier + ", timeline " + std::to_string(timeline);
-}
-
-Result<ServerIdentity> identify_system(PgConnection& replication) {
-  PgResult result(PQexec(replication.raw(), "IDENTIFY_SYSTEM"));
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1 ||
-      PQnfields(result.get()) < 2) {
-    const std::string message = replication.last_error();
-    const bool lost = !replication.alive() || is_transient_connection_failure(message);
-    return Error{lost ? ErrorCode::kConnectionLost : ErrorCode::kServerRefused,
-                 "IDENTIFY_SYSTEM failed: " + message};
-  }
-  ServerIdentity identity;
-  identity.system_identifier = PQgetvalue(result.get(), 0, 0);
-  identity.timeline =
-      static_cast<std::uint32_t>(std::strtoul(PQgetvalue(result.get(), 0, 1), nullptr, 10));
-  return identity;
-}
-
-Result<ReplicationStream> ReplicationStream::start(PgConnection connection, const std::string& slot,
-                                                   const std::string& publication, Lsn start) {
+Result<std::unique_ptr<PgReplicationStream>> PgReplicationStream::start(
+    PgConnection connection, const std::string& slot, const std::string& publication, Lsn start) {
   // Without `streaming` the server sends only committed transactions, whole: a rolled-back
   // transaction can never reach Kafka.
   const std::string command = "START_REPLICATION SLOT " + quote_identifier(slot) + " LOGICAL " +
@@ -49,21 +27,21 @@ Result<ReplicationStream> ReplicationStream::start(PgConnection connection, cons
     return Error{ErrorCode::kConnectionLost,
                  "cannot make the replication connection non-blocking: " + connection.last_error()};
   }
-  return ReplicationStream(std::move(connection));
+  return std::unique_ptr<PgReplicationStream>(new PgReplicationStream(std::move(connection)));
 }
 
-Error ReplicationStream::lost(const std::string& what) const {
+Error PgReplicationStream::lost(const std::string& what) const {
   return Error{ErrorCode::kConnectionLost,
                "replication connection: " + what + ": " + connection_.last_error()};
 }
 
-Result<ReplicationStream::ReadStatus> ReplicationStream::next_frame(PgBuffer& frame,
-                                                                    std::size_t& length) {
+int PgReplicationStream::socket() const { return PQsocket(connection_.raw()); }
+
+Result<ReplicationStream::ReadStatus> PgReplicationStream::next_frame(ReplicationFrame& frame) {
   char* buffer = nullptr;
   const int received = PQgetCopyData(connection_.raw(), &buffer, /*async=*/1);
   if (received > 0) {
-    frame.reset(buffer);
-    length = static_cast<std::size_t>(received);
+    frame = ReplicationFrame(buffer, static_cast<std::size_t>(received), &PQfreemem);
     return ReadStatus::kFrame;
   }
   if (received == 0) return ReadStatus::kNeedInput;
@@ -76,12 +54,12 @@ Result<ReplicationStream::ReadStatus> ReplicationStream::next_frame(PgBuffer& fr
   return lost("reading");
 }
 
-Result<void> ReplicationStream::consume_input() {
+Result<void> PgReplicationStream::consume_input() {
   if (PQconsumeInput(connection_.raw()) == 0) return lost("reading");
   return {};
 }
 
-Result<void> ReplicationStream::send_status(const StandbyStatusUpdate& update) {
+Result<void> PgReplicationStream::send_status(const StandbyStatusUpdate& update) {
   const auto frame = encode_standby_status_update(update);
   if (PQputCopyData(connection_.raw(), frame.data(), static_cast<int>(frame.size())) != 1) {
     return lost("sending a status update");
@@ -89,7 +67,7 @@ Result<void> ReplicationStream::send_status(const StandbyStatusUpdate& update) {
   return flush();
 }
 
-Result<void> ReplicationStream::flush() {
+Result<void> PgReplicationStream::flush() {
   const int status = PQflush(connection_.raw());
   if (status < 0) return lost("sending");
   wants_write_ = status == 1;

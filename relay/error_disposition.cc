@@ -1,0 +1,38 @@
+#include "relay/error_disposition.h"
+
+namespace outbox {
+
+Disposition disposition_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kConnectionLost:
+      return Disposition::kRetry;
+    case ErrorCode::kProducerFatal:
+      return Disposition::kReplaceSink;
+    case ErrorCode::kMalformedMessage:
+    case ErrorCode::kUnknownMessage:
+    case ErrorCode::kInvalidOutboxRow:
+    case ErrorCode::kUndeliverableEvent:
+      return Disposition::kStopForOperator;
+    case ErrorCode::kInvalidConfig:
+    case ErrorCode::kServerRefused:
+    case ErrorCode::kSystemFailure:
+      return Disposition::kFail;
+  }
+  return Disposition::kFail;
+}
+
+std::string_view describe(Disposition disposition) {
+  switch (disposition) {
+    case Disposition::kRetry:
+      return "retry";
+    case Disposition::kReplaceSink:
+      return "replace the sink";
+    case Disposition::kStopForOperator:
+      return "stop for an operator";
+    case Disposition::kFail:
+      return "fail";
+  }
+  return "fail";
+}
+
+}  // namespace outbox
