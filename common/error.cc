@@ -20,6 +20,8 @@ std::string_view describe(ErrorCode code) {
       return "the Kafka producer failed fatally";
     case ErrorCode::kUndeliverableEvent:
       return "an event cannot be published";
+    case ErrorCode::kSlotLost:
+      return "the replication slot is gone";
     case ErrorCode::kSystemFailure:
       return "a system call failed";
   }

@@ -29,6 +29,9 @@ enum class ErrorCode {
   kProducerFatal,
   // An event cannot be published and on_permanent_error is halt: an operator decides.
   kUndeliverableEvent,
+  // The replication slot the relay streamed from is gone (source.on_slot_lost: stop): events
+  // may have been missed, and an operator decides.
+  kSlotLost,
   // A call to the operating system failed (signal mask, signalfd, poll): nothing to retry.
   kSystemFailure,
 };

@@ -12,6 +12,7 @@ Disposition disposition_of(ErrorCode code) {
     case ErrorCode::kUnknownMessage:
     case ErrorCode::kInvalidOutboxRow:
     case ErrorCode::kUndeliverableEvent:
+    case ErrorCode::kSlotLost:
       return Disposition::kStopForOperator;
     case ErrorCode::kInvalidConfig:
     case ErrorCode::kServerRefused:

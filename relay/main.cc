@@ -8,12 +8,12 @@
 //   outbox-relay --version                      the relay's and librdkafka's versions
 //
 // --set key.path=value (repeatable) and OUTBOX_RELAY_<KEY_PATH> override the file. Exit
-// statuses: relay/relay_runner.h and docs/operations.md.
+// statuses: relay/exit_status.h and docs/operations.md.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "config/config.h"
-#include "relay/relay_runner.h"
+#include "relay/commands.h"
 #include "sinks/kafka_sink.h"
 
 extern char** environ;
@@ -76,8 +76,8 @@ int main(int argc, char** argv) {
   set_log_level(config->log.level);
   set_log_format(config->log.format);
 
-  if (check->parsed()) return check_relay(*config);
-  if (migrate->parsed()) return run_migrations(*config);
-  if (status->parsed()) return show_status(*config, json);
-  return run_relay(*config);
+  if (check->parsed()) return check_command(*config);
+  if (migrate->parsed()) return migrate_command(*config);
+  if (status->parsed()) return status_command(*config, json);
+  return run_command(*config);
 }

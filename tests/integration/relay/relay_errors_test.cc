@@ -145,7 +145,7 @@ void stop_cleanly(RelayProcess& relay) {
 }
 
 // The relay must stop by itself on a halt: its exit status within a bound.
-// Halts stop for an operator: exit status 3 (relay/relay_runner.h, kExitNeedsOperator).
+// Halts stop for an operator: exit status 3 (relay/exit_status.h, kExitNeedsOperator).
 int wait_for_halt(RelayProcess& relay) {
   const auto status = relay.wait(30s);
   if (!status) {

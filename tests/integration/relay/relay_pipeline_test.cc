@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "config/config.h"
-#include "relay/relay_runner.h"
+#include "relay/commands.h"
 #include "sinks/sink.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/workload.h"
@@ -157,7 +157,7 @@ class ControlledSink final : public Sink {
   std::optional<std::string> fatal_;
 };
 
-// run_relay() on a thread of its own, with sinks the test controls.
+// run_command() on a thread of its own, with sinks the test controls.
 class InProcessRelay {
  public:
   InProcessRelay(const RelayFixture& fixture, std::vector<std::string> overrides) {
@@ -170,7 +170,7 @@ class InProcessRelay {
     }
     config_ = std::move(loaded).value();
     thread_ = std::thread([this] {
-      exit_status_ = run_relay(config_, [this](const Config&) -> Result<std::unique_ptr<Sink>> {
+      exit_status_ = run_command(config_, [this](const Config&) -> Result<std::unique_ptr<Sink>> {
         auto sink = std::make_unique<ControlledSink>(ledger_);
         std::lock_guard lock(sinks_mutex_);
         sinks_.push_back(sink.get());

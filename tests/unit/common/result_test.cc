@@ -48,7 +48,8 @@ TEST(Error, EveryCodeHasADescription) {
   for (auto code :
        {ErrorCode::kMalformedMessage, ErrorCode::kUnknownMessage, ErrorCode::kInvalidOutboxRow,
         ErrorCode::kInvalidConfig, ErrorCode::kConnectionLost, ErrorCode::kServerRefused,
-        ErrorCode::kProducerFatal, ErrorCode::kUndeliverableEvent, ErrorCode::kSystemFailure}) {
+        ErrorCode::kProducerFatal, ErrorCode::kUndeliverableEvent, ErrorCode::kSlotLost,
+        ErrorCode::kSystemFailure}) {
     EXPECT_FALSE(describe(code).empty());
     EXPECT_NE(describe(code), "unknown error");
   }

@@ -1,0 +1,237 @@
+// `run`: supervises sessions. Each turn opens the stream (relay/stream_opener.h) and runs a
+// session (relay/relay_session.h) until it ends; what happens next depends on how it ended:
+// reconnect after the backoff, a new sink, or an exit for systemd and the operator.
+#include <poll.h>
+
+#include "common/log.h"
+#include "relay/backoff.h"
+#include "relay/commands.h"
+#include "relay/error_disposition.h"
+#include "relay/loop_clock.h"
+#include "relay/metrics_server.h"
+#include "relay/relay_session.h"
+#include "relay/signals.h"
+#include "relay/stream_opener.h"
+#include "relay/systemd_notifier.h"
+#include "sinks/kafka_sink.h"
+
+namespace outbox {
+namespace {
+
+const Logger kLog("relay");
+
+// A session that streamed at least this long resets the reconnect backoff.
+constexpr auto kHealthySession = std::chrono::seconds(30);
+
+// The runner's state between sessions, and what it does between them.
+class Supervisor {
+ public:
+  Supervisor(const Config& config, Signals& signals, RelayProbe& probe, SystemdNotifier& systemd,
+             SupervisedSink& sink)
+      : config_(config), signals_(signals), probe_(probe), systemd_(systemd), sink_(sink) {}
+
+  int run();
+
+ private:
+  // An exit status, or nullopt to go on with the next session.
+  std::optional<int> after_step_failure(const StepFailure& failure);
+  std::optional<int> after_session(const SessionResult& result, LoopClock::SteadyTime started);
+  // Logs what failed and waits for the backoff; false when a signal came meanwhile.
+  bool retry_later(const std::string& what, const std::string& why);
+  // Sleeps for `delay` unless a signal arrives first; true when one did. Waiting to reconnect is
+  // the loop being alive: the probe hears a heartbeat every second, the watchdog its pings.
+  bool sleep_or_signal(std::chrono::milliseconds delay);
+  bool replace_sink();
+  int stop_for_operator(const std::string& systemd_status);
+
+  const Config& config_;
+  Signals& signals_;
+  RelayProbe& probe_;
+  SystemdNotifier& systemd_;
+  SupervisedSink& sink_;
+  SystemLoopClock clock_;
+  Backoff backoff_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
+  StreamHistory history_;
+  std::uint32_t generation_ = 0;
+  std::uint64_t pipeline_restarts_ = 0;
+};
+
+int Supervisor::run() {
+  while (signals_.poll() == 0) {
+    systemd_.status("connecting to PostgreSQL");
+    auto opening = open_stream(config_, history_, probe_);
+    if (const auto* failure = std::get_if<StepFailure>(&opening)) {
+      if (const auto status = after_step_failure(*failure)) return *status;
+      continue;
+    }
+    auto& opened = std::get<OpenedStream>(opening);
+    history_.streamed_from = opened.server;
+    history_.resume = opened.start;
+
+    const auto started = clock_.now();
+    RelaySession session(config_, std::move(opened.stream), opened.start, ++generation_,
+                         SessionServices{*sink_, signals_, probe_, systemd_, clock_});
+    const SessionResult result = session.run();
+    history_.resume = std::max(history_.resume, result.confirmed);
+    if (const auto status = after_session(result, started)) return *status;
+  }
+  systemd_.stopping();
+  kLog.info("stopped before streaming");
+  return kExitOk;
+}
+
+std::optional<int> Supervisor::after_step_failure(const StepFailure& failure) {
+  const Error& error = failure.error;
+  switch (disposition_of(error.code())) {
+    case Disposition::kRetry:
+      if (retry_later(failure.transient, error.message())) return std::nullopt;
+      kLog.info("stopped before streaming");
+      return kExitOk;
+    case Disposition::kStopForOperator:
+      if (!failure.fatal.empty()) kLog.error(failure.fatal, {{"error", error.message()}});
+      return stop_for_operator("stopped: " + error.message());
+    case Disposition::kReplaceSink:
+    case Disposition::kFail:
+      break;
+  }
+  if (!failure.fatal.empty()) kLog.error(failure.fatal, {{"error", error.message()}});
+  return kExitFailure;
+}
+
+std::optional<int> Supervisor::after_session(const SessionResult& result,
+                                             LoopClock::SteadyTime started) {
+  const std::initializer_list<LogField> fields{{"reason", result.reason},
+                                               {"confirmed", result.confirmed.to_string()}};
+  switch (result.end) {
+    case SessionEnd::kStopped:
+      kLog.info("stopped", {{"confirmed", result.confirmed.to_string()},
+                            {"pipeline_restarts", std::to_string(pipeline_restarts_)}});
+      return kExitOk;
+    case SessionEnd::kHalted:
+      kLog.error("halted: an operator must fix the cause before the relay is started again",
+                 fields);
+      return stop_for_operator("halted: " + result.reason);
+    case SessionEnd::kProtocolError:
+      kLog.error(
+          "stopping: the replication stream cannot be processed; nothing past the "
+          "problem was confirmed. An operator must fix the cause before the relay is started "
+          "again",
+          fields);
+      return stop_for_operator("stopped: " + result.reason);
+    case SessionEnd::kFailed:
+      kLog.error("stopping on an error no retry cures", fields);
+      systemd_.stopping("failed: " + result.reason);
+      return kExitFailure;
+    case SessionEnd::kConnectionLost:
+      probe_.reconnect(ReconnectTarget::kPostgres);
+      if (clock_.now() - started >= kHealthySession) backoff_.reset();
+      if (signals_.received() > 0) return kExitOk;
+      if (sink_->in_flight() > 0) {
+        kLog.warn(
+            "records of the lost session are still in flight; replacing the producer so "
+            "that none is queued twice (the next session sends them again from the "
+            "confirmed position)",
+            {{"in_flight", std::to_string(sink_->in_flight())}});
+        if (!replace_sink()) return kExitFailure;
+      }
+      if (!retry_later("PostgreSQL connection lost", result.reason)) return kExitOk;
+      return std::nullopt;
+    case SessionEnd::kSinkFatal:
+      kLog.error(
+          "the producer failed fatally; restarting the pipeline from the last "
+          "confirmed position",
+          {{"reason", result.reason},
+           {"resume", history_.resume.to_string()},
+           {"pipeline_restarts", std::to_string(pipeline_restarts_ + 1)}});
+      if (!replace_sink()) return kExitFailure;
+      if (signals_.received() > 0) return kExitOk;
+      if (!retry_later("pipeline restart", result.reason)) return kExitOk;
+      return std::nullopt;
+  }
+  return kExitFailure;
+}
+
+int Supervisor::stop_for_operator(const std::string& systemd_status) {
+  systemd_.stopping(systemd_status);
+  return kExitNeedsOperator;
+}
+
+bool Supervisor::replace_sink() {
+  ++pipeline_restarts_;
+  probe_.pipeline_restart();
+  if (auto replaced = sink_.replace(); !replaced.ok()) {
+    kLog.error("cannot create a new sink", {{"error", replaced.error().message()}});
+    return false;
+  }
+  return true;
+}
+
+bool Supervisor::retry_later(const std::string& what, const std::string& why) {
+  const auto delay = backoff_.next();
+  kLog.warn(what + "; retrying", {{"error", why},
+                                  {"attempt", std::to_string(backoff_.attempts())},
+                                  {"delay_ms", std::to_string(delay.count())}});
+  const std::string status = what + "; retrying in " + std::to_string(delay.count()) + " ms";
+  // Up and retrying on its own: systemd's start job is over (a start that waited for
+  // PostgreSQL would block `systemctl start` and then fail at TimeoutStartSec).
+  if (!systemd_.is_ready()) {
+    systemd_.ready(status);
+  } else {
+    systemd_.status(status);
+  }
+  if (sleep_or_signal(delay)) {
+    systemd_.stopping();
+    return false;
+  }
+  return true;
+}
+
+bool Supervisor::sleep_or_signal(std::chrono::milliseconds delay) {
+  const auto until = clock_.now() + delay;
+  while (true) {
+    probe_.heartbeat();
+    if (systemd_.watchdog_interval().count() > 0) systemd_.watchdog_ping();
+    report_hangups(signals_, kLog);
+    const auto now = clock_.now();
+    if (now >= until) break;
+    pollfd fd{signals_.fd(), POLLIN, 0};
+    clock_.wait(std::span(&fd, 1), wait_timeout(until, now));
+    if (signals_.poll() > 0) return true;
+  }
+  return signals_.poll() > 0;
+}
+
+}  // namespace
+
+int run_command(const Config& config, const SinkFactory& make_sink) {
+  kLog.info("outbox-relay starting",
+            {{"version", OUTBOX_RELAY_VERSION}, {"librdkafka", kafka_client_version()}});
+  auto signals = SignalWatch::install();
+  if (!signals.ok()) {
+    kLog.error("cannot install signal handling", {{"error", signals.error().message()}});
+    return kExitFailure;
+  }
+  SystemdNotifier systemd;
+  NullProbe null_probe;
+  std::unique_ptr<MetricsServer> metrics;
+  if (!config.metrics.listen.empty()) {
+    auto started = MetricsServer::start(config.metrics.listen, OUTBOX_RELAY_VERSION);
+    if (!started.ok()) {
+      kLog.error("cannot serve metrics", {{"error", started.error().message()}});
+      return kExitUsage;
+    }
+    metrics = std::move(started).value();
+    kLog.info("serving /metrics, /healthz and /readyz",
+              {{"listen", config.metrics.listen}, {"port", std::to_string(metrics->port())}});
+  }
+  RelayProbe& probe = metrics ? static_cast<RelayProbe&>(*metrics) : null_probe;
+  // Declared after the metrics server: destroyed first, removing /readyz's check of it.
+  SupervisedSink sink(config, make_sink, metrics.get());
+  if (auto made = sink.replace(); !made.ok()) {
+    kLog.error("cannot create the sink", {{"error", made.error().message()}});
+    return kExitUsage;
+  }
+  return Supervisor(config, *signals, probe, systemd, sink).run();
+}
+
+}  // namespace outbox
