@@ -1,7 +1,7 @@
 // The decoder's hot path on realistic input: replication frames carrying pgoutput Inserts into
 // the seed's 8-column outbox table with ~300-byte JSON payloads, decoded and read as events.
 //
-// Build: Release (scripts/bench or cmake -DCMAKE_BUILD_TYPE=Release); results in
+// Build: Release (scripts/bench, or the `release` preset: build/release); results in
 // docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 

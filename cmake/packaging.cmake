@@ -1,7 +1,6 @@
 # Install rules and the Debian package (CPack DEB). Included by the root CMakeLists.txt.
 #
-#   cmake -S . -B build/package -G Ninja -DCMAKE_BUILD_TYPE=Release -DOUTBOX_RELAY_TESTS=OFF
-#   cmake --build build/package && (cd build/package && cpack -G DEB)
+#   cmake --preset package && cmake --build --preset package && cpack --preset package
 #
 # The package lays files out as Debian does: /usr/bin, /lib/systemd/system, /etc/outbox-relay,
 # /usr/share/{outbox-relay,doc/outbox-relay,man}. /etc and the unit directory are absolute
@@ -43,16 +42,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/deb/default
 file(GLOB outbox_relay_migrations CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/migrations/*.sql)
 install(FILES ${outbox_relay_migrations} DESTINATION ${outbox_relay_share_dir}/migrations)
 
-# Monitoring files, when present (packaging/prometheus, packaging/grafana).
-file(GLOB outbox_relay_rules CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/packaging/prometheus/*.yml)
-list(FILTER outbox_relay_rules EXCLUDE REGEX "_test\\.yml$|/tests?/")
-if(outbox_relay_rules)
-  install(FILES ${outbox_relay_rules} DESTINATION ${outbox_relay_share_dir}/prometheus)
-endif()
-file(GLOB outbox_relay_dashboards CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/packaging/grafana/*.json)
-if(outbox_relay_dashboards)
-  install(FILES ${outbox_relay_dashboards} DESTINATION ${outbox_relay_share_dir}/grafana)
-endif()
+# Monitoring files: the alert rules and the Grafana dashboard (docs/monitoring.md).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/prometheus/outbox-relay.rules.yml
+        DESTINATION ${outbox_relay_share_dir}/prometheus)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/grafana/outbox-relay.json
+        DESTINATION ${outbox_relay_share_dir}/grafana)
 
 # The manual page, compressed as Debian wants it (gzip -9n: no name, no time stamp).
 find_program(OUTBOX_RELAY_GZIP gzip REQUIRED)
@@ -66,13 +60,12 @@ add_custom_command(
 add_custom_target(outbox_relay_man ALL DEPENDS ${outbox_relay_man_gz})
 install(FILES ${outbox_relay_man_gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
-set(outbox_relay_docs ${PROJECT_SOURCE_DIR}/README.md)
-foreach(doc operations configuration packaging monitoring)
-  if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${doc}.md)
-    list(APPEND outbox_relay_docs ${PROJECT_SOURCE_DIR}/docs/${doc}.md)
-  endif()
-endforeach()
-install(FILES ${outbox_relay_docs} DESTINATION ${outbox_relay_doc_dir})
+install(FILES ${PROJECT_SOURCE_DIR}/README.md
+              ${PROJECT_SOURCE_DIR}/docs/operations.md
+              ${PROJECT_SOURCE_DIR}/docs/configuration.md
+              ${PROJECT_SOURCE_DIR}/docs/packaging.md
+              ${PROJECT_SOURCE_DIR}/docs/monitoring.md
+        DESTINATION ${outbox_relay_doc_dir})
 install(FILES ${PROJECT_SOURCE_DIR}/config/outbox-relay.example.yaml
         DESTINATION ${outbox_relay_doc_dir}/examples)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/container/Containerfile

@@ -28,8 +28,8 @@ while read -r -a words; do
   done
 done <"$containerfile"
 [ "$copied" -gt 0 ] || { echo "FAIL: no COPY found in $containerfile" >&2; exit 1; }
-# The build needs every folder the root CMakeLists.txt adds unconditionally.
-for folder in $(sed -nE 's/^add_subdirectory\(([a-z]+)\)$/\1/p' "$source_dir/CMakeLists.txt"); do
+# The build needs every folder the root CMakeLists.txt adds unconditionally (a comment may follow).
+for folder in $(sed -nE 's/^add_subdirectory\(([a-z]+)\)( *#.*)?$/\1/p' "$source_dir/CMakeLists.txt"); do
   grep -Eq "^COPY $folder $folder$" "$containerfile" || {
     echo "FAIL: the root CMakeLists.txt adds $folder/, which the Containerfile does not copy" >&2
     failures=$((failures + 1))

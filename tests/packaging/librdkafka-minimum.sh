@@ -12,7 +12,8 @@ system=$(pkg-config --modversion rdkafka 2>/dev/null || echo none)
 
 rm -rf "$work" && mkdir -p "$work"
 set +e
-cmake -S "$source_dir" -B "$work/build" -G Ninja -DOUTBOX_RELAY_TESTS=OFF \
+# The package preset's flags, with the prefix given on top of them as a user would.
+cmake -S "$source_dir" --preset package -B "$work/build" \
   -DOUTBOX_RELAY_RDKAFKA_PREFIX="$work/no-such-prefix" >"$work/configure.log" 2>&1
 status=$?
 set -e

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# package.contents: builds the Debian package the way a release does (its own Release build,
-# then `cpack -G DEB`) and checks what is in it: control fields and library dependencies, the
-# binary, the unit, the conffiles, the migrations, the manual page and documents, the maintainer
-# scripts; then extracts it and runs the packaged binary.
+# package.contents: builds the Debian package the way a release does (the `package` preset, in a
+# build tree of its own, then `cpack -G DEB`) and checks what is in it: control fields and library
+# dependencies, the binary, the unit, the conffiles, the migrations, the manual page and
+# documents, the maintainer scripts; then extracts it and runs the packaged binary.
 #
 #   package-contents.sh SOURCE_DIR WORK_DIR VERSION
 #
@@ -23,8 +23,7 @@ log=$work/build.log
 echo "building the package in $build (log: $log)"
 start=$SECONDS
 if ! {
-  cmake -S "$source_dir" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOUTBOX_RELAY_WERROR=ON \
-    -DOUTBOX_RELAY_TESTS=OFF -DOUTBOX_RELAY_BENCHMARKS=OFF -DOUTBOX_RELAY_SANITIZE=OFF &&
+  cmake -S "$source_dir" --preset package -B "$build" &&
     cmake --build "$build" -j "${OUTBOX_RELAY_PACKAGE_JOBS:-2}" &&
     rm -f "$build"/*.deb &&
     (cd "$build" && cpack -G DEB)
