@@ -67,14 +67,21 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+// Each of `lines` is a whole line of `body`.
+void expect_lines(const std::string& body, std::initializer_list<const char*> lines) {
+  for (const char* line : lines) {
+    EXPECT_TRUE(contains("\n" + body, "\n" + std::string(line) + "\n"))
+        << "missing: " << line << "\n"
+        << body;
+  }
+}
+
 TEST_F(MetricsServerTest, ServesPrometheusTextWithTheBuildVersion) {
   const auto response = get("/metrics");
   EXPECT_EQ(response.status, 200);
-  EXPECT_TRUE(contains(response.body, "# TYPE outbox_relay_events_failed_total counter"))
-      << response.body;
-  EXPECT_TRUE(contains(response.body, "outbox_relay_build_info{version=\"1.2.3-test\"} 1"))
-      << response.body;
-  EXPECT_TRUE(contains(response.body, "outbox_relay_streaming 0")) << response.body;
+  expect_lines(response.body,
+               {"# TYPE outbox_relay_events_failed_total counter",
+                "outbox_relay_build_info{version=\"1.2.3-test\"} 1", "outbox_relay_streaming 0"});
 }
 
 TEST_F(MetricsServerTest, CountsWhatTheProbeIsToldByTopicReasonAndTarget) {
@@ -92,23 +99,21 @@ TEST_F(MetricsServerTest, CountsWhatTheProbeIsToldByTopicReasonAndTarget) {
   server_->reconnect(ReconnectTarget::kKafka);
   server_->pipeline_restart();
   server_->slot_recreated();
-  const std::string body = get("/metrics").body;
-  for (const char* line : {
-           "outbox_relay_events_published_total{topic=\"order.events\"} 2",
-           "outbox_relay_events_published_total{topic=\"payment.events\"} 1",
-           "outbox_relay_events_failed_total{reason=\"unroutable\"} 1",
-           "outbox_relay_events_failed_total{reason=\"rejected\"} 3",
-           "outbox_relay_events_failed_total{reason=\"delivery_failed\"} 2",
-           "outbox_relay_events_failed_total{reason=\"dead_letter_failed\"} 0",
-           "outbox_relay_events_dead_lettered_total 1",
-           "outbox_relay_events_skipped_total 1",
-           "outbox_relay_reconnects_total{target=\"postgres\"} 1",
-           "outbox_relay_reconnects_total{target=\"kafka\"} 2",
-           "outbox_relay_pipeline_restarts_total 1",
-           "outbox_relay_slot_recreated_total 1",
-       }) {
-    EXPECT_TRUE(contains(body, line)) << "missing: " << line << "\n" << body;
-  }
+  expect_lines(get("/metrics").body,
+               {
+                   "outbox_relay_events_published_total{topic=\"order.events\"} 2",
+                   "outbox_relay_events_published_total{topic=\"payment.events\"} 1",
+                   "outbox_relay_events_failed_total{reason=\"unroutable\"} 1",
+                   "outbox_relay_events_failed_total{reason=\"rejected\"} 3",
+                   "outbox_relay_events_failed_total{reason=\"delivery_failed\"} 2",
+                   "outbox_relay_events_failed_total{reason=\"dead_letter_failed\"} 0",
+                   "outbox_relay_events_dead_lettered_total 1",
+                   "outbox_relay_events_skipped_total 1",
+                   "outbox_relay_reconnects_total{target=\"postgres\"} 1",
+                   "outbox_relay_reconnects_total{target=\"kafka\"} 2",
+                   "outbox_relay_pipeline_restarts_total 1",
+                   "outbox_relay_slot_recreated_total 1",
+               });
 }
 
 TEST_F(MetricsServerTest, ShowsPositionsLagInFlightEventsAndBackpressure) {
@@ -118,21 +123,19 @@ TEST_F(MetricsServerTest, ShowsPositionsLagInFlightEventsAndBackpressure) {
   server_->backpressure(1.5s);
   server_->commit_to_ack(20ms);
   server_->commit_to_ack(-5ms);  // a clock step back counts as 0, not as negative time
-  const std::string body = get("/metrics").body;
-  for (const char* line : {
-           "outbox_relay_received_lsn 1000",
-           "outbox_relay_confirmed_lsn 800",
-           "outbox_relay_server_lsn 1500",
-           "outbox_relay_replication_lag_bytes 700",
-           "outbox_relay_replication_lag_seconds 2.5",
-           "outbox_relay_inflight_events 17",
-           "outbox_relay_backpressure_seconds_total 1.5",
-           "outbox_relay_commit_to_ack_seconds_count 2",
-           "outbox_relay_commit_to_ack_seconds_bucket{le=\"0.005\"} 1",
-           "outbox_relay_commit_to_ack_seconds_bucket{le=\"0.025\"} 2",
-       }) {
-    EXPECT_TRUE(contains(body, line)) << "missing: " << line << "\n" << body;
-  }
+  expect_lines(get("/metrics").body,
+               {
+                   "outbox_relay_received_lsn 1000",
+                   "outbox_relay_confirmed_lsn 800",
+                   "outbox_relay_server_lsn 1500",
+                   "outbox_relay_replication_lag_bytes 700",
+                   "outbox_relay_replication_lag_seconds 2.5",
+                   "outbox_relay_inflight_events 17",
+                   "outbox_relay_backpressure_seconds_total 1.5",
+                   "outbox_relay_commit_to_ack_seconds_count 2",
+                   "outbox_relay_commit_to_ack_seconds_bucket{le=\"0.005\"} 1",
+                   "outbox_relay_commit_to_ack_seconds_bucket{le=\"0.025\"} 2",
+               });
 }
 
 TEST_F(MetricsServerTest, IsHealthyWhileTheLoopBeats) {
@@ -160,7 +163,7 @@ TEST_F(MetricsServerTest, IsNotReadyUntilStreaming) {
   EXPECT_EQ(kafka_checks_, 0) << "Kafka is not asked while not streaming";
   server_->streaming(true);
   EXPECT_EQ(get("/readyz").status, 200);
-  EXPECT_TRUE(contains(get("/metrics").body, "outbox_relay_streaming 1"));
+  expect_lines(get("/metrics").body, {"outbox_relay_streaming 1"});
   server_->streaming(false);
   EXPECT_EQ(get("/readyz").status, 503);
 }
