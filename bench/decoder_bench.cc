@@ -1,5 +1,6 @@
 // The decoder's hot path on realistic input: replication frames carrying pgoutput Inserts into
-// the seed's 8-column outbox table with ~300-byte JSON payloads, decoded and read as events.
+// the default 8-column outbox table (migrations/001_create_outbox_events.sql) with ~300-byte
+// JSON payloads, decoded and read as events.
 //
 // Build: Release (scripts/bench, or the `release` preset: build/release); results in
 // docs/benchmarks.md.

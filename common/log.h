@@ -1,13 +1,13 @@
 // Logging: one line per event on stderr, as text or JSON, from named loggers.
 //
 //   static const Logger log("relay");
-//   log.info("streaming from {}", lsn);   // no: this is not fmt; build the message yourself
 //   log.info("streaming from " + lsn.to_string(), {{"slot", slot}});
 //
-// Fields are key/value pairs rendered after the message (text) or as JSON members. In text, the
-// message has backslashes and control characters (newlines included) escaped as in JSON, and a
-// field value that holds blanks, quotes, '=' or control characters is a JSON string, so every
-// event is one line whatever a server error says. Secrets never go into a message or a field:
+// A message is plain text, not a format string: build it before the call. Fields are key/value
+// pairs rendered after the message (text) or as JSON members. In text, the message has
+// backslashes and control characters (newlines included) escaped as in JSON, and a field value
+// that holds blanks, quotes, '=' or control characters is a JSON string, so every event is one
+// line whatever a server error says. Secrets never go into a message or a field:
 // redact them before (see config/redact.h).
 #pragma once
 

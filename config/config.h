@@ -37,9 +37,10 @@ struct SourceConfig {
   // operator; kRecreate creates it again and streams on from its new position
   // (source.on_slot_lost).
   SlotLostPolicy on_slot_lost = SlotLostPolicy::kStop;
-  // The outbox table's columns (source.columns.<role>): defaults fit the seed's DDL; a
-  // Debezium-style table sets aggregate_type: aggregatetype, aggregate_id: aggregateid,
-  // event_type: type, created_at: "" (none).
+  // The outbox table's columns (source.columns.<role>): defaults fit the table `outbox-relay
+  // migrate` creates (migrations/001_create_outbox_events.sql); a Debezium-style table sets
+  // aggregate_type: aggregatetype, aggregate_id: aggregateid, event_type: type, created_at: ""
+  // (none).
   struct Columns {
     std::string id = "id";
     std::string aggregate_type = "aggregate_type";

@@ -18,8 +18,9 @@
 
 namespace outbox {
 
-// The outbox table's column names. The defaults are the seed's DDL; a table laid out for
-// Debezium's outbox router is {"id", "aggregatetype", "aggregateid", "type", "payload", ""}.
+// The outbox table's column names. The defaults are those of the table `outbox-relay migrate`
+// creates (migrations/001_create_outbox_events.sql); a table laid out for Debezium's outbox router
+// is {"id", "aggregatetype", "aggregateid", "type", "payload", ""}.
 struct OutboxColumnNames {
   std::string id = "id";
   std::string aggregate_type = "aggregate_type";

@@ -1,9 +1,9 @@
--- The outbox table of the original design (see ARCHITECTURE.md) and the publication the relay
--- streams from. {{table}}, {{table_name}} and {{publication}} are replaced by `outbox-relay
+-- The default outbox table (the relay's default source.columns fit it) and the publication the
+-- relay streams from. {{table}}, {{table_name}} and {{publication}} are replaced by `outbox-relay
 -- migrate` with source.table and source.publication, quoted.
 --
--- published and published_at are kept so services written against the polling design keep
--- working; the relay never reads or updates them.
+-- published and published_at are there for services that read or set them (a polling relay marks
+-- rows published); the relay never reads or updates them.
 CREATE TABLE IF NOT EXISTS {{table}} (
     id UUID PRIMARY KEY,
     aggregate_type VARCHAR(255) NOT NULL,

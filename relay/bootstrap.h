@@ -37,11 +37,15 @@ enum class BootstrapMode {
   kPrepare,    // `run`: create the publication and slot when allowed and missing
 };
 
-// Checks wal_level, the role's REPLICATION privilege, the outbox table and its columns, the
-// publication (it must send the outbox table's inserts under the table's own name, partitioned
-// or not), the slot (plugin, database, WAL still available, not two-phase, not in use) and free
-// slots; creates what is missing in kPrepare mode, but only when every check before it passed:
-// a slot pins WAL from its creation on, so a relay that keeps failing must not leave one behind.
+// Checks, in order: wal_level (nothing else is checked when it is not 'logical'); the role's
+// REPLICATION attribute (a superuser passes too); that the outbox table exists and has every
+// column the relay reads (names only, not types); the publication, when the table passed (it
+// must publish inserts and send the outbox table's rows under the table's own name, partitioned
+// or not); the slot (a logical pgoutput slot of this database, wal_status not 'lost', not
+// two-phase, not active); a missing one needs source.create_slot and a free slot under
+// max_replication_slots. kPrepare mode creates what is missing, but only when every check before
+// it passed: a slot pins WAL from its creation on, so a relay that keeps failing must not leave
+// one behind.
 BootstrapReport bootstrap(PgConnection& connection, const Config& config, BootstrapMode mode);
 
 // "schema.table" split into its parts (the configuration has already normalised it).

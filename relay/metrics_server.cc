@@ -12,12 +12,6 @@
 namespace outbox {
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Transparent lookup: a topic's counter is found from the record's string_view without a copy.
 struct StringHash {
   using is_transparent = void;
@@ -28,7 +22,6 @@ struct StringHash {
 
 constexpr auto kHealthyWithin = std::chrono::seconds(60);
 constexpr auto kKafkaCheckEvery = std::chrono::seconds(5);
-constexpr auto kKafkaCheckTimeout = std::chrono::seconds(2);
 
 void respond(mg_connection* connection, int status, const std::string& content_type,
              const std::string& body) {
@@ -160,10 +153,15 @@ struct MetricsServer::Handlers {
   Endpoint metrics, healthz, readyz;
 };
 
-MetricsServer::MetricsServer()
-    : registry_(std::make_shared<prometheus::Registry>()),
+MetricsServer::MetricsServer(Clock clock)
+    : clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
+      registry_(std::make_shared<prometheus::Registry>()),
       metrics_(std::make_unique<Metrics>(*registry_)) {
   last_heartbeat_ms_ = now_ms();
+}
+
+std::int64_t MetricsServer::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count();
 }
 
 MetricsServer::~MetricsServer() {
@@ -171,8 +169,9 @@ MetricsServer::~MetricsServer() {
 }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
-                                                            const std::string& version) {
-  std::unique_ptr<MetricsServer> server(new MetricsServer());
+                                                            const std::string& version,
+                                                            Clock clock) {
+  std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(clock)));
   server->metrics_->build_info.Add({{"version", version}}).Set(1);
   server->handlers_ = std::make_unique<Handlers>(Handlers{
       Handlers::Endpoint([raw = server.get()](mg_connection* connection) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,9 +26,13 @@ namespace outbox {
 
 class MetricsServer final : public RelayProbe {
  public:
+  // Where the server reads the time (heartbeat age, Kafka check interval); tests pass their own.
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
   // Listens on `listen` ("host:port"). Fails (kInvalidConfig) when the address cannot be bound.
+  // Without a clock, std::chrono::steady_clock.
   static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen,
-                                                      const std::string& version);
+                                                      const std::string& version, Clock clock = {});
   ~MetricsServer() override;
 
   // The port actually bound (for tests that listen on port 0).
@@ -52,14 +57,17 @@ class MetricsServer final : public RelayProbe {
   void streaming(bool on) override;
   void heartbeat() override;
 
-  // The handlers' answers (status code and body), public for unit tests.
+ private:
+  explicit MetricsServer(Clock clock);
+  struct Metrics;
+
+  std::int64_t now_ms() const;
+  // The handlers' answers: status code and body.
   std::pair<int, std::string> health() const;
   std::pair<int, std::string> readiness();
   std::string metrics_text() const;
 
- private:
-  MetricsServer();
-  struct Metrics;
+  Clock clock_;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;

@@ -1,47 +1,17 @@
 #include "relay/outbox_mapper.h"
 
-#include <cctype>
-
 #include "config/names.h"
 #include "relay/bootstrap.h"
+#include "relay/topic_template.h"
 
 namespace outbox {
-
-std::string expand_topic_template(std::string_view topic_template, std::string_view aggregate_type,
-                                  std::string_view event_type) {
-  std::string topic;
-  topic.reserve(topic_template.size() + aggregate_type.size());
-  std::size_t pos = 0;
-  while (pos < topic_template.size()) {
-    const auto open = topic_template.find('{', pos);
-    if (open == std::string_view::npos) break;
-    const auto close = topic_template.find('}', open);
-    if (close == std::string_view::npos) break;
-    topic.append(topic_template.substr(pos, open - pos));
-    const auto name = topic_template.substr(open + 1, close - open - 1);
-    if (name == "aggregate_type") {
-      topic.append(aggregate_type);
-    } else if (name == "aggregate_type_lower") {
-      for (char c : aggregate_type) {
-        topic += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-    } else if (name == "event_type") {
-      topic.append(event_type);
-    } else {
-      topic.append(topic_template.substr(open, close - open + 1));  // validated by config/
-    }
-    pos = close + 1;
-  }
-  topic.append(topic_template.substr(pos));
-  return topic;
-}
 
 OutboxMapper::OutboxMapper(const Config& config)
     : names_{config.source.columns.id,           config.source.columns.aggregate_type,
              config.source.columns.aggregate_id, config.source.columns.event_type,
              config.source.columns.payload,      config.source.columns.created_at},
       topic_template_(config.routing.topic),
-      template_uses_event_type_(config.routing.topic.find("{event_type}") != std::string::npos),
+      template_uses_event_type_(topic_template_uses_event_type(config.routing.topic)),
       topic_overrides_(config.routing.topics.begin(), config.routing.topics.end()),
       key_column_(config.routing.key),
       header_columns_(config.routing.headers) {

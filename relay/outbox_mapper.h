@@ -67,8 +67,4 @@ class OutboxMapper {
   std::vector<RecordHeader> headers_;  // the current record's headers
 };
 
-// Expands {aggregate_type}, {aggregate_type_lower} and {event_type} in a topic template.
-std::string expand_topic_template(std::string_view topic_template, std::string_view aggregate_type,
-                                  std::string_view event_type);
-
 }  // namespace outbox

@@ -403,8 +403,8 @@ TEST(RelayCheck, AMissingSlotItMayNotCreateIsNamedWithTheSqlToRun) {
             "0");
 }
 
-// The outbox table exactly as the seed defines it, made by hand (no migrate, so no publication).
-void create_seed_table(const std::string& database) {
+// The default outbox table, made by hand (no migrate, so no publication).
+void create_default_table(const std::string& database) {
   PgSession(database).exec(
       "CREATE TABLE outbox_events (id UUID PRIMARY KEY, aggregate_type VARCHAR(255) NOT NULL, "
       "aggregate_id VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL, payload JSONB NOT "
@@ -414,7 +414,7 @@ void create_seed_table(const std::string& database) {
 
 TEST(RelayCheck, AMissingPublicationItMayNotCreateIsNamedWithTheCreatePublicationToRun) {
   ScratchDatabase database("nopub");
-  create_seed_table(database.name());
+  create_default_table(database.name());
   const auto file = config_for(services().pg_conninfo(database.name()), unique_name("slot"),
                                services().kafka_bootstrap, "  create_publication: false\n");
   const std::string fix =
@@ -465,9 +465,9 @@ TEST(RelayCheck, RunCreatesAMissingPublicationItMayCreateAndStreamsThroughIt) {
   EXPECT_EQ(*status, 0) << relay->err();
 }
 
-// The seed's outbox table, partitioned by aggregate type into outbox_events_order and
+// The default outbox table, partitioned by aggregate type into outbox_events_order and
 // outbox_events_other (the primary key must hold the partition key).
-void create_partitioned_seed_table(const std::string& database) {
+void create_partitioned_default_table(const std::string& database) {
   PgSession(database).exec(
       "CREATE TABLE outbox_events (id UUID NOT NULL, aggregate_type VARCHAR(255) NOT NULL, "
       "aggregate_id VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL, payload JSONB NOT "
@@ -518,7 +518,7 @@ TEST(RelayCheck, APublicationOfAPartitionedTableMustPublishTheWholeTableThroughI
        "FAIL"},
   };
   ScratchDatabase database("partitionpub");
-  create_partitioned_seed_table(database.name());
+  create_partitioned_default_table(database.name());
   PgSession sql(database.name());
   const std::string slot = unique_name("slot");
   const auto file =

@@ -48,7 +48,7 @@ class OutboxRowTest : public ::testing::Test {
   std::vector<std::string> bytes_;
 };
 
-TEST_F(OutboxRowTest, ReadsTheSeedTableWhateverTheColumnOrder) {
+TEST_F(OutboxRowTest, ReadsTheDefaultTableWhateverTheColumnOrder) {
   const auto& relation = describe(1, {"payload", "created_at", "event_type", "id", "published",
                                       "aggregate_id", "published_at", "aggregate_type"});
   const auto layout = OutboxLayout::from_relation(relation, OutboxColumnNames{});

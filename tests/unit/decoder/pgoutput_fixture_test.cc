@@ -100,7 +100,7 @@ TEST(PgoutputFixture, BasicCaptureHasTheMessageSequenceOfItsWorkload) {
   expect_well_formed_transactions(stream);
 }
 
-TEST(PgoutputFixture, BasicCaptureDescribesTheSeedOutboxTable) {
+TEST(PgoutputFixture, BasicCaptureDescribesTheDefaultOutboxTable) {
   const auto stream = replay_fixture("basic_v1", {1, false});
   const auto relations = stream.all<Relation>();
   ASSERT_FALSE(relations.empty());
