@@ -1,3 +1,6 @@
+// Longer than the other files in relay/ on purpose: the checks are one ordered sequence that
+// shares the report and the rule that nothing is created after a failed check (see may_create),
+// and each check is one method of the Checker below, read top to bottom in the order it runs.
 #include "relay/bootstrap.h"
 
 #include <algorithm>

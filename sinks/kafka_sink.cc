@@ -189,7 +189,7 @@ Result<std::unique_ptr<Sink>> KafkaSink::create(
 
   const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) {
-    return Error(ErrorCode::kProducerFatal,
+    return Error(ErrorCode::kSystemFailure,
                  std::string("cannot create the Kafka sink's eventfd: ") + std::strerror(errno));
   }
   sink->wakeup_.reset(fd);
