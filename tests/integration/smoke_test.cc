@@ -1,6 +1,7 @@
 // Proves the fixture's servers are the real thing: a Kafka broker that takes an idempotent,
 // acks=all producer from the librdkafka the relay links, and a PostgreSQL whose logical
 // replication slots decode committed rows with pgoutput.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -10,24 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/support/kafka_client.h"
 #include "tests/integration/support/pg.h"
 #include "tests/integration/support/services.h"
 
 namespace outbox::testing {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 using namespace std::chrono_literals;
-
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* kafka) const { rd_kafka_destroy(kafka); }
-};
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-
-void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
-  char error[512];
-  ASSERT_EQ(rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error), RD_KAFKA_CONF_OK)
-      << name << ": " << error;
-}
 
 // What the producer's callbacks saw; they run on librdkafka's threads (log) or in poll (reports).
 struct ProducerObservations {
@@ -43,10 +37,10 @@ TEST(Smoke, KafkaBrokerTakesAnIdempotentAcksAllProducerAndReturnsItsRecords) {
   ProducerObservations seen;
 
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", services().kafka_bootstrap);
-  set(conf, "enable.idempotence", "true");
-  set(conf, "acks", "all");
-  set(conf, "debug", "eos");  // so the log shows the producer id the broker granted
+  set_property(conf, "bootstrap.servers", services().kafka_bootstrap);
+  set_property(conf, "enable.idempotence", "true");
+  set_property(conf, "acks", "all");
+  set_property(conf, "debug", "eos");  // so the log shows the producer id the broker granted
   rd_kafka_conf_set_opaque(conf, &seen);
   rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t* kafka, int, const char*, const char* line) {
     auto* observations = static_cast<ProducerObservations*>(rd_kafka_opaque(kafka));
@@ -94,9 +88,9 @@ TEST(Smoke, KafkaBrokerTakesAnIdempotentAcksAllProducerAndReturnsItsRecords) {
 
   // Read the topic back from the beginning with a consumer group.
   rd_kafka_conf_t* consumer_conf = rd_kafka_conf_new();
-  set(consumer_conf, "bootstrap.servers", services().kafka_bootstrap);
-  set(consumer_conf, "group.id", topic + "_group");
-  set(consumer_conf, "auto.offset.reset", "earliest");
+  set_property(consumer_conf, "bootstrap.servers", services().kafka_bootstrap);
+  set_property(consumer_conf, "group.id", topic + "_group");
+  set_property(consumer_conf, "auto.offset.reset", "earliest");
   KafkaPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, consumer_conf, error, sizeof error));
   ASSERT_NE(consumer, nullptr) << error;
   rd_kafka_poll_set_consumer(consumer.get());
@@ -154,7 +148,7 @@ TEST(Smoke, PostgresLogicalSlotDecodesACommittedInsertWithPgoutput) {
     if (message[0] == 'I' && message.find("hello from the smoke test") != std::string::npos) {
       saw_committed_row = true;
     }
-    EXPECT_EQ(message.find("rolled back"), std::string::npos);
+    EXPECT_THAT(message, Not(HasSubstr("rolled back")));
   }
   EXPECT_EQ(tags, "BRIC");
   EXPECT_TRUE(saw_committed_row);

@@ -1,41 +1,26 @@
 // The reference services of examples/ around the real relay, PostgreSQL and Kafka: order ->
 // outbox -> relay -> payment-service -> outbox -> relay -> notification-service, with a
 // dead-lettered order and a full redelivery that must change nothing.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
-#include <functional>
 #include <memory>
-#include <sstream>
-#include <thread>
 
 #include "tests/integration/support/child_process.h"
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/wait_until.h"
+#include "tests/support/text_file.h"
 
 namespace outbox::testing {
 namespace {
 
+using ::testing::HasSubstr;
+
 using namespace std::chrono_literals;
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class EventChain : public ::testing::Test {
  protected:
@@ -70,7 +55,7 @@ class EventChain : public ::testing::Test {
 
 TEST_F(EventChain, OrdersArePaidAndNotifiedOnceFailuresAreDeadLetteredRedeliveryIsHarmless) {
   const auto started = std::chrono::steady_clock::now();
-  fixture_.sql().exec(read_text(std::string(EXAMPLES_SQL_DIR) + "/001_services.sql"));
+  fixture_.sql().exec(read_text_file(std::string(EXAMPLES_SQL_DIR) + "/001_services.sql"));
   auto relay = fixture_.start_relay(fixture_.config_file());
 
   // Five orders, one that payment-service will refuse, and a cancellation.
@@ -108,7 +93,7 @@ TEST_F(EventChain, OrdersArePaidAndNotifiedOnceFailuresAreDeadLetteredRedelivery
   ASSERT_EQ(dead.size(), 1u) << payment->err();
   EXPECT_EQ(dead[0].key, failing);
   EXPECT_EQ(dead[0].headers.at("event_type"), "OrderCreated");
-  EXPECT_NE(dead[0].headers.at("error").find("forced failure"), std::string::npos);
+  EXPECT_THAT(dead[0].headers.at("error"), HasSubstr("forced failure"));
   EXPECT_EQ(dead[0].headers.at("dlq.attempts"), "4");
   EXPECT_EQ(dead[0].headers.at("dlq.original_topic"), fixture_.topic("order"));
   EXPECT_EQ(payment->count_in_log("failed for"), 4u) << payment->err();  // 1 try + 3 retries
@@ -129,10 +114,8 @@ TEST_F(EventChain, OrdersArePaidAndNotifiedOnceFailuresAreDeadLetteredRedelivery
             0);
   EXPECT_EQ(count("SELECT count(*) FROM notifications"), 6);
   EXPECT_EQ(notification->count_in_log("email sent to "), 6u) << notification->err();
-  EXPECT_NE(
-      notification->err().find("email sent to bob for order " + cancelled + " (payment refunded)"),
-      std::string::npos)
-      << notification->err();
+  EXPECT_THAT(notification->err(),
+              HasSubstr("email sent to bob for order " + cancelled + " (payment refunded)"));
 
   // Redelivery: both consumers stop cleanly, then read everything again under fresh groups.
   EXPECT_EQ(payment->stop(), 0) << payment->err();

@@ -17,6 +17,7 @@
 
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/relay_fixture.h"
+#include "tests/integration/support/wait_until.h"
 #include "tests/integration/support/workload.h"
 
 namespace outbox::testing {
@@ -87,6 +88,7 @@ TEST(RelayCrash, EveryCommittedRowReachesKafkaAcrossRepeatedKill9InCommitOrderPe
   for (int kill = 1; kill <= kKills; ++kill) {
     const auto run_for =
         std::chrono::milliseconds(std::uniform_int_distribution<int>(1000, 4000)(schedule));
+    // Not a wait for a condition: the kill lands at a random moment, which is what is tested.
     std::this_thread::sleep_for(run_for);
     ASSERT_TRUE(relay->running()) << "the relay exited on its own before kill " << kill << ":\n"
                                   << tail(relay->err(), 6000);

@@ -2,27 +2,27 @@
 // payload over message.max.bytes) follow sink.on_permanent_error: halt stops with exit 1 and
 // confirms nothing from the failed event on, skip goes on without it, dlq writes it to the
 // dead-letter topic with error headers and goes on. Every log line names the event and the problem.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/integration/support/kafka_reader.h"
+#include "tests/integration/support/record_headers.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/wait_until.h"
 
 namespace outbox::testing {
 namespace {
 
-using namespace std::chrono_literals;
+using ::testing::HasSubstr;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using namespace std::chrono_literals;
 
 // One outbox row in its own transaction; `aggregate_id` and `payload` are SQL expressions.
 void insert_row(RelayFixture& fixture, long n, const std::string& aggregate_type,
@@ -49,15 +49,6 @@ void allow_null_keys(RelayFixture& fixture) {
   fixture.sql().exec("ALTER TABLE outbox_events ALTER COLUMN aggregate_id DROP NOT NULL");
 }
 
-std::set<std::string> ids_of(const std::vector<ConsumedRecord>& records) {
-  std::set<std::string> ids;
-  for (const auto& record : records) {
-    const auto id = record.headers.find("id");
-    ids.insert(id == record.headers.end() ? std::string("<no id header>") : id->second);
-  }
-  return ids;
-}
-
 const ConsumedRecord* on_topic(const std::vector<ConsumedRecord>& records,
                                const std::string& topic) {
   for (const auto& record : records) {
@@ -66,21 +57,16 @@ const ConsumedRecord* on_topic(const std::vector<ConsumedRecord>& records,
   return nullptr;
 }
 
-std::string header(const ConsumedRecord& record, const std::string& name) {
-  const auto found = record.headers.find(name);
-  return found == record.headers.end() ? std::string("<missing>") : found->second;
-}
-
 // Waits (bounded) until no walsender holds the slot, so it can be inspected.
 bool wait_slot_released(RelayFixture& fixture) {
-  const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto active = fixture.sql().column(
-        "SELECT active::text FROM pg_replication_slots WHERE slot_name = '" + fixture.slot() + "'");
-    if (!active.empty() && active.front() == "false") return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
+  return wait_until(
+      [&] {
+        const auto active = fixture.sql().column(
+            "SELECT active::text FROM pg_replication_slots WHERE slot_name = '" + fixture.slot() +
+            "'");
+        return !active.empty() && active.front() == "false";
+      },
+      15s, 50ms);
 }
 
 // What the server would send the next session, without consuming it: every pgoutput message
@@ -169,10 +155,10 @@ TEST(RelayErrors, HaltsOnANullKeyNamingTheEventAndColumnAndConfirmsNothingFromIt
 
   EXPECT_EQ(wait_for_halt(*relay), 3) << relay->err();
   const auto log = relay->err();
-  EXPECT_TRUE(contains(log, "halting (on_permanent_error: halt)")) << log;
-  EXPECT_TRUE(contains(log, event_id(2))) << "the log does not name the event\n" << log;
-  EXPECT_TRUE(contains(log, "aggregate_id")) << "the log does not name the column\n" << log;
-  EXPECT_TRUE(contains(log, "NULL")) << log;
+  EXPECT_THAT(log, HasSubstr("halting (on_permanent_error: halt)"));
+  EXPECT_THAT(log, HasSubstr(event_id(2))) << "the log does not name the event\n" << log;
+  EXPECT_THAT(log, HasSubstr("aggregate_id")) << "the log does not name the column\n" << log;
+  EXPECT_THAT(log, HasSubstr("NULL"));
 
   const auto records = read_topics({fixture.topic("order")}, 1, 20s);
   EXPECT_EQ(ids_of(records), std::set<std::string>{event_id(1)})
@@ -182,8 +168,8 @@ TEST(RelayErrors, HaltsOnANullKeyNamingTheEventAndColumnAndConfirmsNothingFromIt
   // The next start gets the failed event again, and halts on it again.
   RelayProcess again({"run", "--config", config});
   EXPECT_EQ(wait_for_halt(again), 3) << again.err();
-  EXPECT_TRUE(contains(again.err(), "halting")) << again.err();
-  EXPECT_TRUE(contains(again.err(), event_id(2))) << again.err();
+  EXPECT_THAT(again.err(), HasSubstr("halting"));
+  EXPECT_THAT(again.err(), HasSubstr(event_id(2)));
   expect_confirmed_up_to_but_not_past(fixture, before, 1, 2, 3);
 }
 
@@ -204,9 +190,9 @@ TEST(RelayErrors, SkipsANullKeyRowWithOnPermanentErrorSkipAndKeepsStreaming) {
       << relay->err();
   EXPECT_TRUE(relay->running()) << relay->err();
   const auto log = relay->err();
-  EXPECT_TRUE(contains(log, "skipping an event that cannot be published")) << log;
-  EXPECT_TRUE(contains(log, event_id(2))) << "the log does not name the event\n" << log;
-  EXPECT_TRUE(contains(log, "aggregate_id")) << log;
+  EXPECT_THAT(log, HasSubstr("skipping an event that cannot be published"));
+  EXPECT_THAT(log, HasSubstr(event_id(2))) << "the log does not name the event\n" << log;
+  EXPECT_THAT(log, HasSubstr("aggregate_id"));
 
   stop_cleanly(*relay);
   ASSERT_TRUE(wait_slot_released(fixture));
@@ -229,8 +215,8 @@ TEST(RelayErrors, DeadLettersANullKeyRowWithTheErrorAndItsIdAndKeepsStreaming) {
   const auto* letter = on_topic(records, dlq);
   ASSERT_NE(letter, nullptr) << relay->err();
   const std::string error = header(*letter, "outbox.error");
-  EXPECT_TRUE(contains(error, "aggregate_id")) << error;
-  EXPECT_TRUE(contains(error, "NULL")) << error;
+  EXPECT_THAT(error, HasSubstr("aggregate_id"));
+  EXPECT_THAT(error, HasSubstr("NULL"));
   EXPECT_EQ(header(*letter, "id"), event_id(2)) << "the dead letter does not say which event";
   EXPECT_EQ(header(*letter, "outbox.table"), "public.outbox_events");
   // The event itself survives in the dead letter: with the insert-then-delete clean-up pattern
@@ -243,8 +229,8 @@ TEST(RelayErrors, DeadLettersANullKeyRowWithTheErrorAndItsIdAndKeepsStreaming) {
     if (record.topic == fixture.topic("order")) events.push_back(record);
   }
   EXPECT_EQ(ids_of(events), (std::set<std::string>{event_id(1), event_id(3)}));
-  EXPECT_TRUE(contains(relay->err(), "dead-lettering")) << relay->err();
-  EXPECT_TRUE(contains(relay->err(), event_id(2))) << relay->err();
+  EXPECT_THAT(relay->err(), HasSubstr("dead-lettering"));
+  EXPECT_THAT(relay->err(), HasSubstr(event_id(2)));
 
   stop_cleanly(*relay);
   ASSERT_TRUE(wait_slot_released(fixture));
@@ -266,11 +252,11 @@ TEST(RelayErrors, HaltsOnAPayloadOverMessageMaxBytesNamingTheSizeAndTheLimit) {
 
   EXPECT_EQ(wait_for_halt(*relay), 3) << relay->err();
   const auto log = relay->err();
-  EXPECT_TRUE(contains(log, "halting")) << log;
-  EXPECT_TRUE(contains(log, event_id(2))) << log;
-  EXPECT_TRUE(contains(log, "too large")) << log;
-  EXPECT_TRUE(contains(log, "message.max.bytes=100000")) << log;
-  EXPECT_TRUE(contains(log, fixture.topic("order"))) << log;
+  EXPECT_THAT(log, HasSubstr("halting"));
+  EXPECT_THAT(log, HasSubstr(event_id(2)));
+  EXPECT_THAT(log, HasSubstr("too large"));
+  EXPECT_THAT(log, HasSubstr("message.max.bytes=100000"));
+  EXPECT_THAT(log, HasSubstr(fixture.topic("order")));
 
   const auto records = read_topics({fixture.topic("order")}, 1, 20s);
   EXPECT_EQ(ids_of(records), std::set<std::string>{event_id(1)});
@@ -294,8 +280,8 @@ TEST(RelayErrors, DeadLettersAnOversizedPayloadWithoutItsValueAndKeepsStreaming)
   EXPECT_EQ(letter->key, "order-2");
   EXPECT_EQ(header(*letter, "id"), event_id(2));
   const std::string error = header(*letter, "outbox.error");
-  EXPECT_TRUE(contains(error, "too large")) << error;
-  EXPECT_TRUE(contains(error, "message.max.bytes=100000")) << error;
+  EXPECT_THAT(error, HasSubstr("too large"));
+  EXPECT_THAT(error, HasSubstr("message.max.bytes=100000"));
   EXPECT_EQ(header(*letter, "outbox.original_topic"), fixture.topic("order"));
 
   std::vector<ConsumedRecord> events;
@@ -319,10 +305,10 @@ TEST(RelayErrors, HaltsOnAnAggregateTypeThatRoutesToAnInvalidTopicNamingTheTopic
 
   EXPECT_EQ(wait_for_halt(*relay), 3) << relay->err();
   const auto log = relay->err();
-  EXPECT_TRUE(contains(log, "halting")) << log;
-  EXPECT_TRUE(contains(log, event_id(2))) << log;
-  EXPECT_TRUE(contains(log, fixture.topic_prefix() + ".bad type!.events")) << log;
-  EXPECT_TRUE(contains(log, "not a valid Kafka topic name")) << log;
+  EXPECT_THAT(log, HasSubstr("halting"));
+  EXPECT_THAT(log, HasSubstr(event_id(2)));
+  EXPECT_THAT(log, HasSubstr(fixture.topic_prefix() + ".bad type!.events"));
+  EXPECT_THAT(log, HasSubstr("not a valid Kafka topic name"));
 
   const auto records = read_topics({fixture.topic("order")}, 1, 20s);
   EXPECT_EQ(ids_of(records), std::set<std::string>{event_id(1)});
@@ -340,9 +326,9 @@ TEST(RelayErrors, SkipsAnAggregateTypeThatRoutesToAnInvalidTopicAndKeepsStreamin
   EXPECT_EQ(ids_of(records), (std::set<std::string>{event_id(1), event_id(3)})) << relay->err();
   EXPECT_TRUE(relay->running()) << relay->err();
   const auto log = relay->err();
-  EXPECT_TRUE(contains(log, "skipping an event that cannot be published")) << log;
-  EXPECT_TRUE(contains(log, event_id(2))) << log;
-  EXPECT_TRUE(contains(log, fixture.topic_prefix() + ".bad type!.events")) << log;
+  EXPECT_THAT(log, HasSubstr("skipping an event that cannot be published"));
+  EXPECT_THAT(log, HasSubstr(event_id(2)));
+  EXPECT_THAT(log, HasSubstr(fixture.topic_prefix() + ".bad type!.events"));
   stop_cleanly(*relay);
 }
 

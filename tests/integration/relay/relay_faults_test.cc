@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,32 +15,18 @@
 
 #include "common/lsn.h"
 #include "tests/integration/support/kafka_reader.h"
+#include "tests/integration/support/occurrences.h"
 #include "tests/integration/support/private_relay.h"
 #include "tests/integration/support/private_services.h"
+#include "tests/integration/support/record_headers.h"
 #include "tests/integration/support/relay_fixture.h"
+#include "tests/integration/support/wait_until.h"
 
 namespace outbox::testing {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// Polls `done` until it holds or `timeout` passes; true when it held.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds step = 100ms) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(step);
-  }
-  return true;
-}
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
 
 Lsn lsn(const std::string& text) {
   const auto parsed = Lsn::parse(text);
@@ -188,14 +173,6 @@ Expected resolve(PgClient& sql, const std::vector<WrittenTransaction>& transacti
   return expected;
 }
 
-std::set<std::string> ids_of(const std::vector<ConsumedRecord>& records) {
-  std::set<std::string> ids;
-  for (const auto& record : records) {
-    if (auto id = record.headers.find("id"); id != record.headers.end()) ids.insert(id->second);
-  }
-  return ids;
-}
-
 // Reads `topic` until every committed row is there (duplicates may come first) or `timeout`.
 std::vector<ConsumedRecord> read_until_complete(const std::string& topic, const Expected& expected,
                                                 const std::string& bootstrap,
@@ -319,6 +296,7 @@ TEST(RelayFaults, AKafkaOutageUnderLoadLosesNothingAndNeverConfirmsPastAnUndeliv
     EXPECT_EQ(rows[0][1], "true") << "the slot went inactive during the outage";
     EXPECT_NE(rows[0][2], "-1") << "no walsender (or no reply yet) for the slot";
     samples.push_back({rows[0][0], rows[0][3], std::stod(rows[0][2])});
+    // The sampling period of the observation, not a wait for something to happen.
     std::this_thread::sleep_for(250ms);
   }
   const long committed_in_outage = writer.committed();
@@ -375,7 +353,7 @@ TEST(RelayFaults, AKafkaOutageUnderLoadLosesNothingAndNeverConfirmsPastAnUndeliv
 
   // Once everything is delivered the slot catches up with the server.
   const auto after_last_commit = sql.value("SELECT pg_current_wal_lsn()::text");
-  EXPECT_TRUE(eventually([&] { return slot_reached(sql, setup.slot(), after_last_commit); }, 30s))
+  EXPECT_TRUE(wait_until([&] { return slot_reached(sql, setup.slot(), after_last_commit); }, 30s))
       << "the slot did not reach " << after_last_commit << "\n"
       << relay->err();
 
@@ -399,16 +377,17 @@ TEST(RelayFaults, APostgresRestartUnderLoadIsSurvivedByReconnectingWithNothingLo
   ASSERT_TRUE(servers.stop_postgres());
   const auto down_since = Clock::now();
   EXPECT_TRUE(relay->wait_for_log("PostgreSQL connection lost", 30s)) << relay->err();
+  // PostgreSQL stays down for 5 s: the length of the outage is what the relay must survive.
   std::this_thread::sleep_for(5s - std::min<Clock::duration>(5s, Clock::now() - down_since));
   ASSERT_TRUE(relay->running()) << "the relay exited while PostgreSQL was down\n" << relay->err();
   ASSERT_TRUE(servers.start_postgres());
 
   EXPECT_TRUE(
-      eventually([&] { return count_of(relay->err(), "connected to PostgreSQL") >= 2; }, 60s))
+      wait_until([&] { return occurrences(relay->err(), "connected to PostgreSQL") >= 2; }, 60s))
       << "the relay did not reconnect\n"
       << relay->err();
   const long committed_at_restart = writer.committed();
-  EXPECT_TRUE(eventually([&] { return writer.committed() >= committed_at_restart + 50; }, 30s))
+  EXPECT_TRUE(wait_until([&] { return writer.committed() >= committed_at_restart + 50; }, 30s))
       << "the writer did not get going again: " << writer.last_error();
   writer.stop();
   EXPECT_GE(writer.failures(), 1) << "the restart never interrupted the writer";
@@ -419,7 +398,7 @@ TEST(RelayFaults, APostgresRestartUnderLoadIsSurvivedByReconnectingWithNothingLo
   const auto transactions = writer.transactions();
   std::printf("[ info ] %zu transactions, %ld failed; reconnects logged: %zu\n",
               transactions.size(), writer.failures(),
-              count_of(relay->err(), "connected to PostgreSQL"));
+              occurrences(relay->err(), "connected to PostgreSQL"));
   const Expected expected = resolve(sql, transactions);
   std::size_t rows_surely_committed = 0;
   for (const auto& transaction : transactions) {
@@ -434,7 +413,7 @@ TEST(RelayFaults, APostgresRestartUnderLoadIsSurvivedByReconnectingWithNothingLo
   expect_delivered_in_commit_order(records, expected);
 
   const auto after_last_commit = sql.value("SELECT pg_current_wal_lsn()::text");
-  EXPECT_TRUE(eventually([&] { return slot_reached(sql, setup.slot(), after_last_commit); }, 30s))
+  EXPECT_TRUE(wait_until([&] { return slot_reached(sql, setup.slot(), after_last_commit); }, 30s))
       << "the slot did not reach " << after_last_commit << "\n"
       << relay->err();
 
@@ -470,7 +449,7 @@ TEST(RelayFaults, AQuietOutboxOnABusyDatabaseStillAdvancesTheSlot) {
 
   EXPECT_TRUE(moved_while_busy) << "the slot stood still while the database was busy\n"
                                 << relay->err();
-  EXPECT_TRUE(eventually([&] { return lsn(fixture.confirmed_lsn()) >= lsn(after_writes); }, 30s))
+  EXPECT_TRUE(wait_until([&] { return lsn(fixture.confirmed_lsn()) >= lsn(after_writes); }, 30s))
       << "the slot stayed at " << fixture.confirmed_lsn() << ", behind " << after_writes << "\n"
       << relay->err();
 

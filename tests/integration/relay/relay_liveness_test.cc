@@ -2,6 +2,7 @@
 // (support/tcp_proxy.h) in front of the server: a replication connection that falls silent
 // without closing, and a failover that puts another server behind the same address, with or
 // without the relay's slot.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -16,23 +17,20 @@
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/private_relay.h"
 #include "tests/integration/support/private_services.h"
+#include "tests/integration/support/record_headers.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/services.h"
 #include "tests/integration/support/tcp_proxy.h"
-#include "tests/integration/support/workload.h"
+#include "tests/integration/support/wait_until.h"
 
 namespace outbox::testing {
 namespace {
 
-using namespace std::chrono_literals;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
-std::set<std::string> ids_of(const std::vector<ConsumedRecord>& records) {
-  std::set<std::string> ids;
-  for (const auto& record : records) {
-    if (auto id = record.headers.find("id"); id != record.headers.end()) ids.insert(id->second);
-  }
-  return ids;
-}
+using namespace std::chrono_literals;
 
 // The events numbered in `rows` that are not on `topic` after waiting up to `timeout` for them
 // (duplicates may arrive first, so the count of records alone proves nothing). Every read gets
@@ -122,10 +120,9 @@ TEST(RelayLiveness, ReconnectsWhenTheReplicationConnectionFallsSilent) {
       << relay->err();
   EXPECT_GT(proxy.accepted(), accepted_before) << "the relay never opened a new connection";
   const std::string log = relay->err();
+  ASSERT_THAT(log, HasSubstr("PostgreSQL connection lost"));
   const auto lost = log.find("PostgreSQL connection lost");
-  ASSERT_NE(lost, std::string::npos) << log;
-  EXPECT_NE(log.substr(lost, log.find('\n', lost) - lost).find("liveness_timeout_ms"),
-            std::string::npos)
+  EXPECT_THAT(log.substr(lost, log.find('\n', lost) - lost), HasSubstr("liveness_timeout_ms"))
       << "the reason does not name liveness_timeout_ms\n"
       << log;
 
@@ -146,7 +143,7 @@ TEST(RelayLiveness, AnIdleButLiveServerKeepsItsConnection) {
   const int accepted = proxy.accepted();
   const auto died = relay->wait(6s);
   ASSERT_FALSE(died.has_value()) << relay->err();
-  EXPECT_EQ(relay->err().find("PostgreSQL connection lost"), std::string::npos) << relay->err();
+  EXPECT_THAT(relay->err(), Not(HasSubstr("PostgreSQL connection lost")));
   EXPECT_EQ(proxy.accepted(), accepted) << "the relay reconnected to a live server";
 
   fixture.sql().exec(insert_sql(1));
@@ -245,9 +242,7 @@ TEST(RelayLiveness, AFailoverToAnotherServerWithoutTheSlotStopsForAnOperator) {
                                   << relay->err();
   EXPECT_EQ(*status, 3) << relay->err();
   const std::string log = relay->err();
-  EXPECT_TRUE(log.find("events may have been missed") != std::string::npos ||
-              log.find("gone") != std::string::npos)
-      << log;
+  EXPECT_THAT(log, AnyOf(HasSubstr("events may have been missed"), HasSubstr("gone")));
   EXPECT_FALSE(failover.slot_exists_on_b()) << "the relay created a slot on B";
 }
 
@@ -294,7 +289,7 @@ TEST(RelayLiveness, AReplacedServerWithTheSlotStreamsFromThatSlotsPosition) {
   EXPECT_EQ(numbers(missing_from(failover.a().topic("order"), failover.rows(), 30s)), "none")
       << "rows of B did not reach Kafka\n"
       << relay->err();
-  EXPECT_NE(relay->err().find("events may have been missed"), std::string::npos)
+  EXPECT_THAT(relay->err(), HasSubstr("events may have been missed"))
       << "no error about the changed server\n"
       << relay->err();
 

@@ -1,4 +1,5 @@
 // What the relay writes to its log: JSON lines when asked, and never a secret.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -7,9 +8,13 @@
 #include "tests/integration/support/json_object.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/temp_file.h"
 
 namespace outbox::testing {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using namespace std::chrono_literals;
 
@@ -25,16 +30,16 @@ TEST(RelayLogging, NeverPrintsThePasswordOfTheDsnOrOfKafka) {
                          "metrics:\n  listen: \"\"\nlog:\n  level: debug\n");
   const auto check = run_relay_command({"check", "--config", config});
   EXPECT_EQ(check.status, 1) << check.out << check.err;
-  EXPECT_NE(check.out.find("<redacted>"), std::string::npos) << check.out;
+  EXPECT_THAT(check.out, HasSubstr("<redacted>"));
   for (const std::string& output : {check.out, check.err}) {
-    EXPECT_EQ(output.find("hunter2"), std::string::npos) << output;
+    EXPECT_THAT(output, Not(HasSubstr("hunter2")));
   }
 
   RelayProcess relay({"run", "--config", config});
   ASSERT_TRUE(relay.wait_for_log("retrying", 30s)) << relay.err();
   relay.signal(SIGTERM);
   ASSERT_TRUE(relay.wait(30s).has_value());
-  EXPECT_EQ(relay.err().find("hunter2"), std::string::npos) << relay.err();
+  EXPECT_THAT(relay.err(), Not(HasSubstr("hunter2")));
 }
 
 TEST(RelayLogging, JsonFormatWritesOneJsonObjectPerLine) {

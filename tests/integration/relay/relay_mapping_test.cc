@@ -1,4 +1,5 @@
 // What consumers see: a mixed workload through the real relay, PostgreSQL and Kafka.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -13,6 +14,9 @@
 
 namespace outbox::testing {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using namespace std::chrono_literals;
 
@@ -125,7 +129,7 @@ TEST(RelayMapping, PublishesCommittedOutboxInsertsWithTopicKeyValueHeadersAndOrd
     EXPECT_LT(std::abs(record->timestamp_ms - now_ms), 5 * 60 * 1000) << want.id;
   }
   for (const auto& record : records) {
-    EXPECT_EQ(record.key.find("rolled-back"), std::string::npos);
+    EXPECT_THAT(record.key, Not(HasSubstr("rolled-back")));
     EXPECT_NE(record.headers.at("event_type"), "Changed");
   }
   // Per key, commit order: order-2 created before cancelled; order-1 created before shipped.
@@ -147,7 +151,7 @@ TEST(RelayMapping, RowsCommittedAfterMigrateArePublishedWhenTheRelayFirstStartsL
   // server keeps what is committed from now on, before any relay ever ran.
   const auto migrated = run_relay_command({"migrate", "--config", fixture.config_file()});
   ASSERT_EQ(migrated.status, 0) << migrated.out << migrated.err;
-  EXPECT_NE(migrated.out.find("created " + fixture.slot()), std::string::npos) << migrated.out;
+  EXPECT_THAT(migrated.out, HasSubstr("created " + fixture.slot()));
   fixture.insert_event(event_id(1), "Order", "early-1", "OrderCreated", R"({"early": true})");
 
   auto relay = fixture.start_relay(fixture.config_file());

@@ -17,6 +17,7 @@
 
 #include "tests/integration/support/private_services.h"
 #include "tests/integration/support/relay_fixture.h"
+#include "tests/integration/support/wait_until.h"
 #include "tests/integration/support/workload.h"
 
 namespace outbox::testing {
@@ -95,7 +96,8 @@ TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
       << "the relay never stopped reading at max_in_flight_events\n"
       << tail(relay->err());
   // A relay that ignored the bound would go on reading the transaction: give it the time it
-  // would need (it reads the whole transaction in about 5 s when deliveries flow).
+  // would need (it reads the whole transaction in about 5 s when deliveries flow). A fixed wait
+  // on purpose: that nothing more is read during it is what is measured.
   std::this_thread::sleep_for(3s);
   const long blocked_peak_kib = relay->peak_rss_kib();
   ASSERT_TRUE(servers.start_kafka());

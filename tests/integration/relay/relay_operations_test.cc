@@ -3,6 +3,7 @@
 // that stops at once, SIGHUP that does not kill it, exit status 3 for a stop that needs an
 // operator, and events the broker or the producer refuse as such (too large, too old, larger
 // than the producer's whole queue) following on_permanent_error instead of stalling the relay.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -17,31 +18,19 @@
 #include "tests/integration/support/http.h"
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/notify_socket.h"
+#include "tests/integration/support/record_headers.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/wait_until.h"
 #include "tests/integration/support/workload.h"
 
 namespace outbox::testing {
 namespace {
 
+using ::testing::HasSubstr;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// `outbox-relay run --config <config> extra_args...` with `environment` added, waited for until
-// it streams.
-std::unique_ptr<RelayProcess> start_streaming(const std::string& config,
-                                              std::vector<std::string> extra_args = {},
-                                              std::vector<std::string> environment = {}) {
-  std::vector<std::string> args = {"run", "--config", config};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto relay = std::make_unique<RelayProcess>(std::move(args), std::move(environment));
-  EXPECT_TRUE(relay->wait_for_log("streaming", 60s)) << relay->err();
-  return relay;
-}
 
 // One outbox row of type Order in its own transaction; `payload` is an SQL expression.
 void insert_row(RelayFixture& fixture, long n, const std::string& payload) {
@@ -56,11 +45,6 @@ std::string small_payload(long n) { return "'{\"n\": " + std::to_string(n) + "}'
 // A JSON payload of about `bytes` bytes.
 std::string payload_of_size(int bytes) {
   return "jsonb_build_object('blob', repeat('x', " + std::to_string(bytes) + "))";
-}
-
-std::string header(const ConsumedRecord& record, const std::string& name) {
-  const auto found = record.headers.find(name);
-  return found == record.headers.end() ? std::string("<missing>") : found->second;
 }
 
 // SIGTERM, then exit 0 within a bound.
@@ -92,7 +76,7 @@ std::int64_t unix_ms_now() {
 TEST(RelayOperations, SendsReadyToSystemdOnceStreaming) {
   RelayFixture fixture("ready");
   NotifySocket systemd;
-  auto relay = start_streaming(fixture.config_file(), {}, {systemd.environment()});
+  auto relay = start_streaming_relay(fixture.config_file(), {}, {systemd.environment()});
 
   const auto ready = systemd.wait_for("READY=1", 15s);
   ASSERT_TRUE(ready.has_value()) << "no READY=1 within 15 s of streaming\n"
@@ -126,9 +110,9 @@ TEST(RelayOperations, SendsReadyWhileRetryingAnUnreachablePostgres) {
                                  << systemd.transcript() << relay.err();
   const auto status_line = ready->value("STATUS");
   ASSERT_TRUE(status_line.has_value()) << systemd.transcript();
-  EXPECT_TRUE(contains(*status_line, "retry")) << "the status does not say it retries\n"
-                                               << systemd.transcript();
-  EXPECT_TRUE(contains(relay.err(), "PostgreSQL unreachable")) << relay.err();
+  EXPECT_THAT(*status_line, HasSubstr("retry")) << "the status does not say it retries\n"
+                                                << systemd.transcript();
+  EXPECT_THAT(relay.err(), HasSubstr("PostgreSQL unreachable"));
   EXPECT_TRUE(relay.running()) << relay.err();
 
   relay.signal(SIGTERM);
@@ -155,7 +139,7 @@ constexpr auto kLongestPingGap = kWatchdog + 250ms;
 std::unique_ptr<RelayProcess> start_with_deliveries_stuck(RelayFixture& fixture,
                                                           const NotifySocket& systemd) {
   const int metrics_port = free_tcp_port();
-  auto relay = start_streaming(
+  auto relay = start_streaming_relay(
       fixture.config_file(),
       {"--set", "sink.kafka.bootstrap.servers=127.0.0.1:" + std::to_string(free_tcp_port()),
        "--set", "metrics.listen=127.0.0.1:" + std::to_string(metrics_port)},
@@ -226,7 +210,7 @@ TEST(RelayOperations, ASecondSignalStopsAtOnceDuringTheDrain) {
 
 TEST(RelayOperations, SighupKeepsTheRelayRunning) {
   RelayFixture fixture("sighup");
-  auto relay = start_streaming(fixture.config_file());
+  auto relay = start_streaming_relay(fixture.config_file());
   relay->signal(SIGHUP);
   const auto died = relay->wait(2s);
   ASSERT_FALSE(died.has_value()) << "SIGHUP ended the relay with status " << *died << "\n"
@@ -243,7 +227,7 @@ TEST(RelayOperations, SighupKeepsTheRelayRunning) {
 TEST(RelayOperations, HaltExitsWithTheOperatorStatus) {
   RelayFixture fixture("haltstatus");
   fixture.sql().exec("ALTER TABLE outbox_events ALTER COLUMN aggregate_id DROP NOT NULL");
-  auto relay = start_streaming(fixture.config_file());
+  auto relay = start_streaming_relay(fixture.config_file());
   fixture.sql().exec(
       "INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload) VALUES "
       "('" +
@@ -252,12 +236,12 @@ TEST(RelayOperations, HaltExitsWithTheOperatorStatus) {
   ASSERT_TRUE(status.has_value()) << "the relay did not halt within 30 s\n" << relay->err();
   EXPECT_EQ(*status, 3) << "a halt under on_permanent_error: halt needs an operator\n"
                         << relay->err();
-  EXPECT_TRUE(contains(relay->err(), "halting")) << relay->err();
+  EXPECT_THAT(relay->err(), HasSubstr("halting"));
 }
 
 TEST(RelayOperations, AStreamThatCannotBeProcessedExitsWithTheOperatorStatus) {
   RelayFixture fixture("protocolstatus");
-  auto relay = start_streaming(fixture.config_file());
+  auto relay = start_streaming_relay(fixture.config_file());
   // The next Relation message lacks a column the configuration names: the relay cannot map the
   // table's rows any more and must stop without confirming past them.
   fixture.sql().exec("ALTER TABLE outbox_events RENAME COLUMN event_type TO kind");
@@ -267,7 +251,7 @@ TEST(RelayOperations, AStreamThatCannotBeProcessedExitsWithTheOperatorStatus) {
   const auto status = relay->wait(30s);
   ASSERT_TRUE(status.has_value()) << "the relay did not stop within 30 s\n" << relay->err();
   EXPECT_EQ(*status, 3) << "an unprocessable stream needs an operator\n" << relay->err();
-  EXPECT_TRUE(contains(relay->err(), "event_type")) << relay->err();
+  EXPECT_THAT(relay->err(), HasSubstr("event_type"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,7 +267,7 @@ TEST(RelayOperations, DeadLettersARecordTheBrokerRefusesAsTooLarge) {
   // The broker's limit applies to the dead-letter topic as much as to the event's.
   KafkaTopics topics;
   ASSERT_TRUE(topics.create({fixture.topic("order"), dlq}, 1, {{"max.message.bytes", "2048"}}));
-  auto relay = start_streaming(fixture.config_file(), dead_letters_to(dlq));
+  auto relay = start_streaming_relay(fixture.config_file(), dead_letters_to(dlq));
 
   insert_row(fixture, 1, payload_of_size(10000));
   const auto letters = read_topics({dlq}, 1, 30s);
@@ -319,7 +303,7 @@ TEST(RelayOperations, DeadLettersARecordTheBrokerRefusesForItsTimestamp) {
   // The record's timestamp is its commit time: let it age past both topics' limits before the
   // relay can publish it. A fixed, deliberate wait, not a wait for a condition.
   std::this_thread::sleep_for(6000ms);
-  auto relay = start_streaming(fixture.config_file(), dead_letters_to(dlq));
+  auto relay = start_streaming_relay(fixture.config_file(), dead_letters_to(dlq));
 
   const auto letters = read_topics({dlq}, 1, 30s);
   ASSERT_EQ(letters.size(), 1u) << relay->err();
@@ -339,9 +323,9 @@ TEST(RelayOperations, DeadLettersARecordTheBrokerRefusesForItsTimestamp) {
 
 TEST(RelayOperations, AnEventLargerThanTheProducersQueueIsAPermanentFailure) {
   RelayFixture fixture("queuetoosmall");
-  auto relay =
-      start_streaming(fixture.config_file(), {"--set", "sink.kafka.queue.buffering.max.kbytes=1",
-                                              "--set", "sink.on_permanent_error=skip"});
+  auto relay = start_streaming_relay(fixture.config_file(),
+                                     {"--set", "sink.kafka.queue.buffering.max.kbytes=1", "--set",
+                                      "sink.on_permanent_error=skip"});
   insert_row(fixture, 1, payload_of_size(4000));
   insert_row(fixture, 2, small_payload(2));
 
@@ -350,9 +334,9 @@ TEST(RelayOperations, AnEventLargerThanTheProducersQueueIsAPermanentFailure) {
                                << relay->err();
   EXPECT_EQ(header(events.front(), "id"), event_id(2));
   const auto log = relay->err();
-  EXPECT_TRUE(contains(log, "skipping an event that cannot be published")) << log;
-  EXPECT_TRUE(contains(log, event_id(1))) << log;
-  EXPECT_TRUE(contains(log, "queue.buffering.max")) << log;
+  EXPECT_THAT(log, HasSubstr("skipping an event that cannot be published"));
+  EXPECT_THAT(log, HasSubstr(event_id(1)));
+  EXPECT_THAT(log, HasSubstr("queue.buffering.max"));
   EXPECT_TRUE(relay->running()) << log;
   stop_cleanly(*relay);
 }

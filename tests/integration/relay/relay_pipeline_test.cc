@@ -20,7 +20,7 @@
 #include "relay/commands.h"
 #include "sinks/sink.h"
 #include "tests/integration/support/relay_fixture.h"
-#include "tests/integration/support/workload.h"
+#include "tests/integration/support/wait_until.h"
 
 namespace outbox::testing {
 namespace {

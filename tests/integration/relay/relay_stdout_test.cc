@@ -1,15 +1,19 @@
 // sink.type: stdout — one JSON line per record, for demos and debugging.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <optional>
 #include <sstream>
-#include <thread>
 
 #include "tests/integration/support/json_object.h"
 #include "tests/integration/support/relay_fixture.h"
+#include "tests/integration/support/wait_until.h"
 
 namespace outbox::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 using namespace std::chrono_literals;
 
@@ -21,22 +25,28 @@ TEST(RelayStdoutSink, WritesOneJsonLinePerOutboxRowAndConfirmsIt) {
   fixture.insert_event(event_id(2), "Payment", "payment-1", "PaymentApproved",
                        R"({"note": "a \"quoted\" word"})");
   std::vector<std::map<std::string, JsonMember>> lines;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (lines.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+  std::optional<std::string> not_json;
+  // Reads stdout again; done at two lines, or at a line that is not a JSON object.
+  const auto read_lines = [&] {
     lines.clear();
     std::istringstream out(relay->out());
     for (std::string line; std::getline(out, line);) {
       auto object = parse_json_object(line);
-      ASSERT_TRUE(object.has_value()) << line;
+      if (!object) {
+        not_json = line;
+        return true;
+      }
       lines.push_back(*object);
     }
-    std::this_thread::sleep_for(100ms);
-  }
+    return lines.size() >= 2;
+  };
+  wait_until(read_lines, 30s);
+  ASSERT_FALSE(not_json.has_value()) << "not a JSON object: " << *not_json;
   ASSERT_EQ(lines.size(), 2u) << relay->out() << relay->err();
   EXPECT_EQ(lines[0].at("topic").text, fixture.topic("order"));
   EXPECT_EQ(lines[0].at("key").text, "order-1");
   EXPECT_EQ(lines[0].at("value").text, R"({"orderId": 1})");
-  EXPECT_NE(lines[0].at("headers").text.find(event_id(1)), std::string::npos);
+  EXPECT_THAT(lines[0].at("headers").text, HasSubstr(event_id(1)));
   EXPECT_EQ(lines[1].at("topic").text, fixture.topic("payment"));
   EXPECT_EQ(lines[1].at("value").text, R"({"note": "a \"quoted\" word"})");
 

@@ -2,6 +2,7 @@
 // byte for byte, with its headers and timestamps, and in order per key.
 #include "sinks/kafka_sink.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
@@ -16,32 +17,24 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/support/kafka_client.h"
 #include "tests/integration/support/services.h"
 #include "tests/unit/sinks/recording_handler.h"
 
 namespace outbox::testing {
 namespace {
 
+using ::testing::HasSubstr;
+
 using namespace std::chrono_literals;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* kafka) const { rd_kafka_destroy(kafka); }
-};
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-
-void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
-  char error[512];
-  ASSERT_EQ(rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error), RD_KAFKA_CONF_OK)
-      << name << ": " << error;
-}
 
 // Creates `topic` with `partitions` partitions through the admin API, so per-key order is
 // tested across several partitions (the broker's auto-created topics have one).
 void create_topic(const std::string& topic, int partitions) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", services().kafka_bootstrap);
+  set_property(conf, "bootstrap.servers", services().kafka_bootstrap);
   KafkaPtr admin(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error));
   ASSERT_NE(admin, nullptr) << error;
   rd_kafka_NewTopic_t* new_topic =
@@ -76,9 +69,9 @@ struct ConsumedRecord {
 std::vector<ConsumedRecord> consume(const std::string& topic, std::size_t expected) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", services().kafka_bootstrap);
-  set(conf, "group.id", topic + "_group");
-  set(conf, "auto.offset.reset", "earliest");
+  set_property(conf, "bootstrap.servers", services().kafka_bootstrap);
+  set_property(conf, "group.id", topic + "_group");
+  set_property(conf, "auto.offset.reset", "earliest");
   KafkaPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
   EXPECT_NE(consumer, nullptr) << error;
   if (consumer == nullptr) return {};
@@ -246,7 +239,7 @@ TEST(KafkaSinkIntegration, ProbeFailsWithinItsTimeoutNamingTheServersWhenNothing
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(probed.ok());
   EXPECT_EQ(probed.error().code(), ErrorCode::kConnectionLost);
-  EXPECT_NE(probed.error().message().find(servers), std::string::npos) << probed.error().message();
+  EXPECT_THAT(probed.error().message(), HasSubstr(servers));
   EXPECT_LT(elapsed, 4s);
 }
 

@@ -5,21 +5,11 @@
 
 #include <memory>
 
+#include "tests/integration/support/kafka_client.h"
 #include "tests/integration/support/services.h"
 
 namespace outbox::testing {
 namespace {
-
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* kafka) const { rd_kafka_destroy(kafka); }
-};
-
-void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
-  char error[512];
-  if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-    ADD_FAILURE() << name << ": " << error;
-  }
-}
 
 std::string bootstrap_or_default(const std::string& bootstrap) {
   return bootstrap.empty() ? services().kafka_bootstrap : bootstrap;
@@ -31,15 +21,14 @@ std::vector<ConsumedRecord> read_topics(const std::vector<std::string>& topics,
                                         std::size_t expected, std::chrono::milliseconds timeout,
                                         const std::string& bootstrap) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", bootstrap_or_default(bootstrap));
-  set(conf, "group.id", unique_name("reader"));
-  set(conf, "auto.offset.reset", "earliest");
-  set(conf, "enable.auto.commit", "false");
-  set(conf, "enable.partition.eof", "false");
-  set(conf, "topic.metadata.refresh.interval.ms", "500");
+  set_property(conf, "bootstrap.servers", bootstrap_or_default(bootstrap));
+  set_property(conf, "group.id", unique_name("reader"));
+  set_property(conf, "auto.offset.reset", "earliest");
+  set_property(conf, "enable.auto.commit", "false");
+  set_property(conf, "enable.partition.eof", "false");
+  set_property(conf, "topic.metadata.refresh.interval.ms", "500");
   char error[512];
-  std::unique_ptr<rd_kafka_t, KafkaDeleter> consumer(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
+  KafkaPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
   std::vector<ConsumedRecord> records;
   if (!consumer) {
     ADD_FAILURE() << error;
@@ -96,10 +85,9 @@ std::vector<ConsumedRecord> read_topics(const std::vector<std::string>& topics,
 
 std::vector<std::string> list_topics(const std::string& bootstrap) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", bootstrap_or_default(bootstrap));
+  set_property(conf, "bootstrap.servers", bootstrap_or_default(bootstrap));
   char error[512];
-  std::unique_ptr<rd_kafka_t, KafkaDeleter> client(
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error));
+  KafkaPtr client(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error));
   std::vector<std::string> names;
   const rd_kafka_metadata_t* metadata = nullptr;
   if (!client ||

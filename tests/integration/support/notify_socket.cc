@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "tests/integration/support/wait_until.h"
+
 namespace outbox::testing {
 namespace {
 
@@ -95,12 +97,14 @@ std::vector<NotifyMessage> NotifySocket::with(const std::string& assignment) con
 
 std::optional<NotifyMessage> NotifySocket::wait_for(const std::string& assignment,
                                                     std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (auto found = with(assignment); !found.empty()) return found.front();
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::optional<NotifyMessage> first;
+  wait_until(
+      [&] {
+        if (auto found = with(assignment); !found.empty()) first = found.front();
+        return first.has_value();
+      },
+      timeout, std::chrono::milliseconds(20));
+  return first;
 }
 
 std::string NotifySocket::transcript() const {

@@ -4,7 +4,9 @@
 
 #include <chrono>
 
+#include "tests/integration/support/relay_config.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/temp_file.h"
 
 namespace outbox::testing {
 
@@ -66,26 +68,8 @@ PrivateRelay::PrivateRelay(const PrivateServices& services, const std::string& n
 
 std::string PrivateRelay::config(const std::string& sink_extra,
                                  const std::string& kafka_extra) const {
-  return "source:\n"
-         "  dsn: \"" +
-         services_.conninfo() +
-         "\"\n"
-         "  slot: " +
-         slot_ +
-         "\n"
-         "  status_interval_ms: 200\n"
-         "routing:\n"
-         "  topic: \"" +
-         prefix_ +
-         ".{aggregate_type_lower}.events\"\n"
-         "sink:\n"
-         "  kafka:\n"
-         "    bootstrap.servers: \"" +
-         services_.kafka_bootstrap() + "\"\n" + kafka_extra + sink_extra +
-         "metrics:\n"
-         "  listen: \"\"\n"
-         "log:\n"
-         "  level: debug\n";
+  return relay_config({services_.conninfo(), slot_, prefix_, services_.kafka_bootstrap()},
+                      sink_extra, kafka_extra);
 }
 
 std::string PrivateRelay::config_file(const std::string& sink_extra,
@@ -94,10 +78,7 @@ std::string PrivateRelay::config_file(const std::string& sink_extra,
 }
 
 std::unique_ptr<RelayProcess> PrivateRelay::start_relay(const std::string& config_path) {
-  auto relay =
-      std::make_unique<RelayProcess>(std::vector<std::string>{"run", "--config", config_path});
-  EXPECT_TRUE(relay->wait_for_log("streaming", std::chrono::seconds(60))) << relay->err();
-  return relay;
+  return start_streaming_relay(config_path);
 }
 
 }  // namespace outbox::testing

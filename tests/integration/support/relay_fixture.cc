@@ -4,7 +4,9 @@
 
 #include <cstdio>
 
+#include "tests/integration/support/relay_config.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/temp_file.h"
 
 namespace outbox::testing {
 
@@ -27,25 +29,8 @@ std::string RelayFixture::dsn() const { return services().pg_conninfo(database_.
 
 std::string RelayFixture::config(const std::string& sink_extra, const std::string& kafka_extra,
                                  const std::string& routing_extra) const {
-  return "source:\n"
-         "  dsn: \"" +
-         dsn() +
-         "\"\n"
-         "  slot: " +
-         slot_ +
-         "\n"
-         "  status_interval_ms: 200\n"
-         "routing:\n"
-         "  topic: \"" +
-         prefix_ + ".{aggregate_type_lower}.events\"\n" + routing_extra +
-         "sink:\n"
-         "  kafka:\n"
-         "    bootstrap.servers: \"" +
-         services().kafka_bootstrap + "\"\n" + kafka_extra + sink_extra +
-         "metrics:\n"
-         "  listen: \"\"\n"
-         "log:\n"
-         "  level: debug\n";
+  return relay_config({dsn(), slot_, prefix_, services().kafka_bootstrap}, sink_extra, kafka_extra,
+                      routing_extra);
 }
 
 std::string RelayFixture::config_file(const std::string& sink_extra, const std::string& kafka_extra,
@@ -55,11 +40,7 @@ std::string RelayFixture::config_file(const std::string& sink_extra, const std::
 
 std::unique_ptr<RelayProcess> RelayFixture::start_relay(const std::string& config_path,
                                                         std::vector<std::string> extra_args) {
-  std::vector<std::string> args = {"run", "--config", config_path};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto relay = std::make_unique<RelayProcess>(args);
-  EXPECT_TRUE(relay->wait_for_log("streaming", std::chrono::seconds(60))) << relay->err();
-  return relay;
+  return start_streaming_relay(config_path, std::move(extra_args));
 }
 
 void RelayFixture::insert_event(const std::string& id, const std::string& aggregate_type,

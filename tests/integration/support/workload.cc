@@ -6,14 +6,15 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <random>
 #include <tuple>
 
+#include "tests/integration/support/kafka_client.h"
 #include "tests/integration/support/pg.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/services.h"
+#include "tests/integration/support/wait_until.h"
 
 namespace outbox::testing {
 namespace {
@@ -23,9 +24,6 @@ std::string lower(std::string text) {
   return text;
 }
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* kafka) const { rd_kafka_destroy(kafka); }
-};
 struct QueueDeleter {
   void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
 };
@@ -37,13 +35,6 @@ struct PartitionListDeleter {
     rd_kafka_topic_partition_list_destroy(list);
   }
 };
-
-void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
-  char error[512];
-  if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-    ADD_FAILURE() << name << ": " << error;
-  }
-}
 
 ConsumedRecord to_record(const rd_kafka_message_t& message) {
   ConsumedRecord record;
@@ -167,7 +158,7 @@ void OutboxWriter::run() {
 KafkaTopics::KafkaTopics(const std::string& bootstrap)
     : bootstrap_(bootstrap.empty() ? services().kafka_bootstrap : bootstrap) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", bootstrap_);
+  set_property(conf, "bootstrap.servers", bootstrap_);
   char error[512];
   client_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (client_ == nullptr) {
@@ -325,13 +316,12 @@ std::vector<ConsumedRecord> KafkaTopics::read_all(const std::vector<std::string>
     return records;
   }
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", bootstrap_);
-  set(conf, "group.id", unique_name("read_all"));
-  set(conf, "enable.auto.commit", "false");
-  set(conf, "enable.partition.eof", "false");
+  set_property(conf, "bootstrap.servers", bootstrap_);
+  set_property(conf, "group.id", unique_name("read_all"));
+  set_property(conf, "enable.auto.commit", "false");
+  set_property(conf, "enable.partition.eof", "false");
   char error[512];
-  std::unique_ptr<rd_kafka_t, KafkaDeleter> consumer(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
+  KafkaPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
   if (!consumer) {
     rd_kafka_conf_destroy(conf);
     ADD_FAILURE() << error;
@@ -381,14 +371,6 @@ std::vector<ConsumedRecord> KafkaTopics::read_all(const std::vector<std::string>
     return std::tie(a.topic, a.partition, a.offset) < std::tie(b.topic, b.partition, b.offset);
   });
   return records;
-}
-
-long resident_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return 0;
 }
 
 }  // namespace outbox::testing

@@ -3,8 +3,6 @@
 // their high watermarks instead of waiting for a number of records.
 #pragma once
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -125,20 +123,5 @@ class KafkaTopics {
   std::string bootstrap_;
   rd_kafka_s* client_ = nullptr;
 };
-
-// Polls `condition` every `interval` until it holds (true) or `timeout` passes (false).
-template <typename Condition>
-bool wait_until(Condition condition, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds interval = std::chrono::milliseconds(100)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(interval);
-  }
-}
-
-// Resident set size (VmRSS) of a process in KiB; 0 when unknown.
-long resident_kib(pid_t pid);
 
 }  // namespace outbox::testing

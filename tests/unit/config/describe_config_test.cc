@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -7,6 +8,9 @@
 
 namespace outbox {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using testing::TempDir;
 
@@ -55,21 +59,18 @@ TEST(DescribeConfig, RedactsThePasswordOfAKeywordValueDsn) {
   Config config;
   config.source.dsn = "host=db password='s3cr et' user=relay sslpassword=k3y";
   const std::string text = describe_config(config);
-  EXPECT_NE(text.find("dsn: host=db password=<redacted> user=relay sslpassword=<redacted>\n"),
-            std::string::npos)
-      << text;
-  EXPECT_EQ(text.find("s3cr"), std::string::npos) << text;
-  EXPECT_EQ(text.find("k3y"), std::string::npos) << text;
+  EXPECT_THAT(text,
+              HasSubstr("dsn: host=db password=<redacted> user=relay sslpassword=<redacted>\n"));
+  EXPECT_THAT(text, Not(HasSubstr("s3cr")));
+  EXPECT_THAT(text, Not(HasSubstr("k3y")));
 }
 
 TEST(DescribeConfig, RedactsThePasswordOfAUriDsn) {
   Config config;
   config.source.dsn = "postgresql://relay:secret@db:5432/app?sslmode=require";
   const std::string text = describe_config(config);
-  EXPECT_NE(text.find("dsn: postgresql://relay:<redacted>@db:5432/app?sslmode=require\n"),
-            std::string::npos)
-      << text;
-  EXPECT_EQ(text.find("secret"), std::string::npos) << text;
+  EXPECT_THAT(text, HasSubstr("dsn: postgresql://relay:<redacted>@db:5432/app?sslmode=require\n"));
+  EXPECT_THAT(text, Not(HasSubstr("secret")));
 }
 
 TEST(DescribeConfig, RedactsSecretKafkaPropertiesAndKeepsTheRest) {
@@ -83,18 +84,16 @@ TEST(DescribeConfig, RedactsSecretKafkaPropertiesAndKeepsTheRest) {
                        {"sasl.oauthbearer.client.secret", "client-secret"},
                        {"ssl.key.pem", "-----BEGIN PRIVATE KEY-----"}};
   const std::string text = describe_config(config);
-  EXPECT_NE(text.find("  kafka:\n"
-                      "    bootstrap.servers: k:9092\n"
-                      "    sasl.oauthbearer.client.secret: <redacted>\n"
-                      "    sasl.oauthbearer.config: <redacted>\n"
-                      "    sasl.password: <redacted>\n"
-                      "    sasl.username: relay\n"
-                      "    ssl.key.password: <redacted>\n"
-                      "    ssl.key.pem: <redacted>\n"),
-            std::string::npos)
-      << text;
+  EXPECT_THAT(text, HasSubstr("  kafka:\n"
+                              "    bootstrap.servers: k:9092\n"
+                              "    sasl.oauthbearer.client.secret: <redacted>\n"
+                              "    sasl.oauthbearer.config: <redacted>\n"
+                              "    sasl.password: <redacted>\n"
+                              "    sasl.username: relay\n"
+                              "    ssl.key.password: <redacted>\n"
+                              "    ssl.key.pem: <redacted>\n"));
   for (const char* secret : {"hunter2", "pem-pass", "abc", "client-secret", "PRIVATE"}) {
-    EXPECT_EQ(text.find(secret), std::string::npos) << secret << " leaked:\n" << text;
+    EXPECT_THAT(text, Not(HasSubstr(secret))) << secret << " leaked:\n" << text;
   }
 }
 

@@ -1,24 +1,20 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "config/config.h"
+#include "tests/support/text_file.h"
 #include "tests/unit/config/temp_dir.h"
 
 namespace outbox {
 namespace {
 
-using testing::kRequiredYaml;
-using testing::TempDir;
+using ::testing::HasSubstr;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::kRequiredYaml;
+using testing::read_text_file;
+using testing::TempDir;
 
 TEST(LoadConfig, FillsEveryKeyWithItsDefaultWhenOnlyTheRequiredKeysAreSet) {
   const auto config = load_config(
@@ -267,8 +263,8 @@ TEST(LoadConfig, LoadsTheExampleFileWhichTheDocumentationShowsVerbatim) {
   EXPECT_EQ(config->source.dsn, "host=127.0.0.1 port=5432 dbname=app user=relay");
   EXPECT_EQ(config->sink.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
 
-  const std::string docs = read_text(OUTBOX_RELAY_SOURCE_DIR "/docs/configuration.md");
-  EXPECT_NE(docs.find("```yaml\n" + read_text(example) + "```"), std::string::npos)
+  const std::string docs = read_text_file(OUTBOX_RELAY_SOURCE_DIR "/docs/configuration.md");
+  EXPECT_THAT(docs, HasSubstr("```yaml\n" + read_text_file(example) + "```"))
       << "docs/configuration.md must embed config/outbox-relay.example.yaml unchanged";
 }
 

@@ -1,5 +1,6 @@
 #include "decoder/outbox_row.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,6 +12,8 @@
 
 namespace outbox {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::WireWriter;
 
@@ -116,13 +119,12 @@ TEST_F(OutboxRowTest, ANullOrUnsentRequiredValueIsAnErrorNamingTheColumn) {
   const auto toast = read_outbox_row(
       *layout, insert({{'t', "1"}, {'t', "Order"}, {'t', "o"}, {'t', "OrderCreated"}, {'u', ""}}));
   ASSERT_FALSE(toast.ok());
-  EXPECT_NE(toast.error().message().find("column \"payload\" is an unchanged TOAST value"),
-            std::string::npos);
+  EXPECT_THAT(toast.error().message(), HasSubstr("column \"payload\" is an unchanged TOAST value"));
   const auto binary = read_outbox_row(
       *layout,
       insert({{'b', "1"}, {'t', "Order"}, {'t', "o"}, {'t', "OrderCreated"}, {'t', "{}"}}));
   ASSERT_FALSE(binary.ok());
-  EXPECT_NE(binary.error().message().find("column \"id\" is in binary format"), std::string::npos);
+  EXPECT_THAT(binary.error().message(), HasSubstr("column \"id\" is in binary format"));
 }
 
 TEST_F(OutboxRowTest, ATupleThatDoesNotMatchTheRelationIsAnError) {

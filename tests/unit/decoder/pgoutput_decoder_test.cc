@@ -1,5 +1,6 @@
 #include "decoder/pgoutput_decoder.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -10,6 +11,8 @@
 
 namespace outbox {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::WireWriter;
 
@@ -252,13 +255,11 @@ TEST(PgoutputDecoder, ReadsTheXidOfChangesInsideAStreamBlock) {
 
 TEST(PgoutputDecoder, RejectsStreamStopOutsideAndStreamStartInsideAStreamBlock) {
   PgoutputDecoder decoder({.protocol_version = 2});
-  EXPECT_NE(error_of(decoder.decode(retain(WireWriter().tag('E').bytes())))
-                .find("outside a stream block"),
-            std::string::npos);
+  EXPECT_THAT(error_of(decoder.decode(retain(WireWriter().tag('E').bytes()))),
+              HasSubstr("outside a stream block"));
   ASSERT_TRUE(decoder.decode(retain(WireWriter().tag('S').u32(1).u8(1).bytes())).ok());
-  EXPECT_NE(error_of(decoder.decode(retain(WireWriter().tag('S').u32(1).u8(0).bytes())))
-                .find("inside a stream block"),
-            std::string::npos);
+  EXPECT_THAT(error_of(decoder.decode(retain(WireWriter().tag('S').u32(1).u8(0).bytes()))),
+              HasSubstr("inside a stream block"));
   EXPECT_TRUE(decoder.in_stream_block());
 }
 
@@ -344,15 +345,12 @@ TEST(PgoutputDecoder, DecodesTwoPhaseMessages) {
 
 TEST(PgoutputDecoder, RejectsMessagesTheProtocolVersionDoesNotAllow) {
   PgoutputDecoder v1({.protocol_version = 1});
-  EXPECT_NE(error_of(v1.decode(retain(WireWriter().tag('S').u32(1).u8(1).bytes())))
-                .find("Stream Start message: not allowed by protocol version 1 (needs 2)"),
-            std::string::npos);
+  EXPECT_THAT(error_of(v1.decode(retain(WireWriter().tag('S').u32(1).u8(1).bytes()))),
+              HasSubstr("Stream Start message: not allowed by protocol version 1 (needs 2)"));
   PgoutputDecoder v2({.protocol_version = 2});
-  EXPECT_NE(
-      error_of(v2.decode(retain(
-                   WireWriter().tag('K').u8(0).u64(1).u64(2).u64(3).u32(4).cstring("g").bytes())))
-          .find("Commit Prepared message: not allowed by protocol version 2 (needs 3)"),
-      std::string::npos);
+  EXPECT_THAT(error_of(v2.decode(retain(
+                  WireWriter().tag('K').u8(0).u64(1).u64(2).u64(3).u32(4).cstring("g").bytes()))),
+              HasSubstr("Commit Prepared message: not allowed by protocol version 2 (needs 3)"));
 }
 
 TEST(PgoutputDecoder, RejectsUnknownTypesWithTheirByte) {
@@ -382,36 +380,29 @@ TEST(PgoutputDecoder, RejectsTrailingBytes) {
 
 TEST(PgoutputDecoder, RejectsBadMarkersAndColumnKinds) {
   PgoutputDecoder decoder;
-  EXPECT_NE(
-      error_of(decoder.decode(retain(WireWriter().tag('I').u32(1).tag('X').tuple({}).bytes())))
-          .find("expected new tuple marker 'N'"),
-      std::string::npos);
-  EXPECT_NE(error_of(decoder.decode(
-                         retain(WireWriter().tag('I').u32(1).tag('N').u16(1).tag('x').bytes())))
-                .find("expected tuple column kind to be one of 'n', 'u', 't', 'b'"),
-            std::string::npos);
-  EXPECT_NE(
-      error_of(decoder.decode(retain(WireWriter().tag('D').u32(1).tag('N').tuple({}).bytes())))
-          .find("old tuple marker 'K' or 'O'"),
-      std::string::npos);
+  EXPECT_THAT(
+      error_of(decoder.decode(retain(WireWriter().tag('I').u32(1).tag('X').tuple({}).bytes()))),
+      HasSubstr("expected new tuple marker 'N'"));
+  EXPECT_THAT(error_of(decoder.decode(
+                  retain(WireWriter().tag('I').u32(1).tag('N').u16(1).tag('x').bytes()))),
+              HasSubstr("expected tuple column kind to be one of 'n', 'u', 't', 'b'"));
+  EXPECT_THAT(
+      error_of(decoder.decode(retain(WireWriter().tag('D').u32(1).tag('N').tuple({}).bytes()))),
+      HasSubstr("old tuple marker 'K' or 'O'"));
 }
 
 TEST(PgoutputDecoder, RejectsCountsLargerThanTheMessageWithoutAllocating) {
   PgoutputDecoder decoder;
-  EXPECT_NE(
-      error_of(decoder.decode(retain(WireWriter().tag('I').u32(1).tag('N').u16(0xFFFF).bytes())))
-          .find("tuple column count"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          decoder.decode(retain(
-              WireWriter().tag('R').u32(1).cstring("s").cstring("t").u8('d').u16(5000).bytes())))
-          .find("column count"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(decoder.decode(retain(WireWriter().tag('T').u32(0x40000000).u8(0).u32(1).bytes())))
-          .find("relation ids"),
-      std::string::npos);
+  EXPECT_THAT(
+      error_of(decoder.decode(retain(WireWriter().tag('I').u32(1).tag('N').u16(0xFFFF).bytes()))),
+      HasSubstr("tuple column count"));
+  EXPECT_THAT(
+      error_of(decoder.decode(retain(
+          WireWriter().tag('R').u32(1).cstring("s").cstring("t").u8('d').u16(5000).bytes()))),
+      HasSubstr("column count"));
+  EXPECT_THAT(
+      error_of(decoder.decode(retain(WireWriter().tag('T').u32(0x40000000).u8(0).u32(1).bytes()))),
+      HasSubstr("relation ids"));
 }
 
 // Every message type, as complete bytes, with the decoder state it needs.
@@ -510,9 +501,8 @@ TEST(PgoutputDecoder, EveryTruncationOfEveryMessageTypeIsAnError) {
       const auto result = decoder.decode(std::string_view(cut.data(), cut.size()));
       ASSERT_FALSE(result.ok()) << sample.name << " cut to " << length << " bytes decoded";
       if (length > 0) {
-        EXPECT_NE(result.error().message().find(std::string(message_type_name(sample.bytes[0]))),
-                  std::string::npos)
-            << result.error().message();
+        EXPECT_THAT(result.error().message(),
+                    HasSubstr(std::string(message_type_name(sample.bytes[0]))));
         EXPECT_EQ(decoder.in_stream_block(), sample.in_stream_block)
             << "a failed decode changed state";
       }

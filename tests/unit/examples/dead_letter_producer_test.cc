@@ -2,6 +2,7 @@
 // process whose responses the tests delay or refuse through rdkafka_mock.h.
 #include "examples/common/dead_letter_producer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -13,6 +14,8 @@
 
 namespace examples {
 namespace {
+
+using ::testing::HasSubstr;
 
 using namespace std::chrono_literals;
 
@@ -120,11 +123,8 @@ TEST_F(DeadLetterProducerTest, AReportArrivingAfterItsPublishGaveUpIsOnlyLogged)
   const std::string logs = testing::internal::GetCapturedStderr();
   EXPECT_FALSE(late);
   EXPECT_LT(waited, 1500ms);
-  EXPECT_NE(logs.find("dead-letter publish failed: not acknowledged within 200 ms"),
-            std::string::npos)
-      << logs;
-  EXPECT_NE(logs.find("late report for dead-letter record 1: delivered"), std::string::npos)
-      << logs;
+  EXPECT_THAT(logs, HasSubstr("dead-letter publish failed: not acknowledged within 200 ms"));
+  EXPECT_THAT(logs, HasSubstr("late report for dead-letter record 1: delivered"));
 
   // The producer goes on: the next record waits for its own report.
   ASSERT_TRUE(producer.publish(kTopic, failed_record(), "second", 4, 10s));
@@ -147,11 +147,9 @@ TEST_F(DeadLetterProducerTest, AFatallyFailedProducerPublishesNothingMore) {
   EXPECT_FALSE(first);
   EXPECT_FALSE(second);
   ASSERT_TRUE(producer.fatal_error().has_value()) << logs;
-  EXPECT_NE(producer.fatal_error()->find("Cluster authorization failed"), std::string::npos)
+  EXPECT_THAT(*producer.fatal_error(), HasSubstr("Cluster authorization failed"))
       << *producer.fatal_error();
-  EXPECT_NE(logs.find("dead-letter publish impossible: the producer failed fatally: "),
-            std::string::npos)
-      << logs;
+  EXPECT_THAT(logs, HasSubstr("dead-letter publish impossible: the producer failed fatally: "));
   EXPECT_EQ(end_offset(), 0) << "a fatally failed producer published";
 }
 

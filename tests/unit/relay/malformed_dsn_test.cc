@@ -1,5 +1,6 @@
 // A DSN libpq cannot parse is refused before any connection is tried, with libpq's reason but
 // without the piece of the DSN it quotes, which may be part of a password.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,6 +9,9 @@
 
 namespace outbox {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(MalformedDsn, IsRefusedWithLibpqsReasonButNotThePieceItQuotes) {
   for (const std::string dsn :
@@ -18,10 +22,9 @@ TEST(MalformedDsn, IsRefusedWithLibpqsReasonButNotThePieceItQuotes) {
     ASSERT_FALSE(connected.ok()) << dsn;
     const std::string& message = connected.error().message();
     EXPECT_EQ(connected.error().code(), ErrorCode::kServerRefused) << message;
-    EXPECT_NE(message.find("source.dsn is not a valid libpq connection string"), std::string::npos)
-        << message;
-    EXPECT_EQ(message.find("secret-tail"), std::string::npos) << dsn << " leaked: " << message;
-    EXPECT_EQ(message.find("hunter2"), std::string::npos) << dsn << " leaked: " << message;
+    EXPECT_THAT(message, HasSubstr("source.dsn is not a valid libpq connection string"));
+    EXPECT_THAT(message, Not(HasSubstr("secret-tail"))) << dsn << " leaked: " << message;
+    EXPECT_THAT(message, Not(HasSubstr("hunter2"))) << dsn << " leaked: " << message;
   }
 }
 
@@ -31,9 +34,7 @@ TEST(MalformedDsn, ABareDatabaseNameIsNoConnectionStringAndIsNotRefusedAsOne) {
   const auto connected =
       PgConnection::connect("no_such_database_here", PgConnection::Kind::kNormal);
   if (connected.ok()) GTEST_SKIP() << "a local server accepted the connection";
-  EXPECT_EQ(connected.error().message().find("not a valid libpq connection string"),
-            std::string::npos)
-      << connected.error().message();
+  EXPECT_THAT(connected.error().message(), Not(HasSubstr("not a valid libpq connection string")));
 }
 
 }  // namespace

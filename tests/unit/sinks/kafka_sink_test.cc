@@ -2,6 +2,7 @@
 // whose faults (down, errors on chosen requests) the tests inject through rdkafka_mock.h.
 #include "sinks/kafka_sink.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -22,6 +23,8 @@
 
 namespace outbox {
 namespace {
+
+using ::testing::HasSubstr;
 
 using namespace std::chrono_literals;
 using testing::await_reports;
@@ -238,9 +241,9 @@ TEST_F(KafkaSinkTest, RejectsARecordLargerThanMessageMaxBytesNamingItsSize) {
   const std::string large(20'000, 'x');
   const auto outcome = sink->publish({kTopic, "key", large, {}, 0}, 1);
   EXPECT_EQ(outcome.status, PublishStatus::kRejected);
-  EXPECT_NE(outcome.error.find("\"order.events\""), std::string::npos) << outcome.error;
-  EXPECT_NE(outcome.error.find("20003 bytes"), std::string::npos) << outcome.error;
-  EXPECT_NE(outcome.error.find("message.max.bytes=10000"), std::string::npos) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("\"order.events\""));
+  EXPECT_THAT(outcome.error, HasSubstr("20003 bytes"));
+  EXPECT_THAT(outcome.error, HasSubstr("message.max.bytes=10000"));
   EXPECT_EQ(sink->in_flight(), 0u);
 
   // The sink goes on: a record that fits is delivered.
@@ -281,7 +284,7 @@ TEST_F(KafkaSinkTest, RejectsAnInvalidTopicName) {
             PublishStatus::kRejected);
   const auto outcome = sink->publish({std::string(600, 't'), "k", "v", {}, 0}, 3);
   EXPECT_EQ(outcome.status, PublishStatus::kRejected);
-  EXPECT_NE(outcome.error.find("Invalid argument"), std::string::npos) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("Invalid argument"));
   EXPECT_EQ(sink->in_flight(), 0u);
 }
 
@@ -290,8 +293,7 @@ TEST_F(KafkaSinkTest, AnInvalidPropertyIsAnErrorNamingIt) {
       make_kafka_sink({{"bootstrap.servers", cluster_.bootstrap_servers()}, {"linger.ms", "soon"}});
   ASSERT_FALSE(sink.ok());
   EXPECT_EQ(sink.error().code(), ErrorCode::kInvalidConfig);
-  EXPECT_NE(sink.error().message().find("\"linger.ms\""), std::string::npos)
-      << sink.error().message();
+  EXPECT_THAT(sink.error().message(), HasSubstr("\"linger.ms\""));
 }
 
 TEST_F(KafkaSinkTest, ARefusedCombinationIsAnErrorQuotingLibrdkafka) {
@@ -300,8 +302,7 @@ TEST_F(KafkaSinkTest, ARefusedCombinationIsAnErrorQuotingLibrdkafka) {
                                {"max.in.flight.requests.per.connection", "10"}});
   ASSERT_FALSE(sink.ok());
   EXPECT_EQ(sink.error().code(), ErrorCode::kInvalidConfig);
-  EXPECT_NE(sink.error().message().find("`max.in.flight` must be set <= 5"), std::string::npos)
-      << sink.error().message();
+  EXPECT_THAT(sink.error().message(), HasSubstr("`max.in.flight` must be set <= 5"));
 }
 
 TEST_F(KafkaSinkTest, OverridingAcksWorksButWarns) {
@@ -314,10 +315,8 @@ TEST_F(KafkaSinkTest, OverridingAcksWorksButWarns) {
   expect_numbered(handler, 0, 5);
   sink.reset();
   const std::string logs = captured.text();
-  EXPECT_NE(logs.find("warn kafka: acks=1 overrides the relay's default acks=all"),
-            std::string::npos)
-      << logs;
-  EXPECT_NE(logs.find("warn kafka: enable.idempotence=false overrides"), std::string::npos) << logs;
+  EXPECT_THAT(logs, HasSubstr("warn kafka: acks=1 overrides the relay's default acks=all"));
+  EXPECT_THAT(logs, HasSubstr("warn kafka: enable.idempotence=false overrides"));
 }
 
 TEST_F(KafkaSinkTest, QueueFullWhenLibrdkafkasQueueIsFullThenAcceptsAgainOnceServed) {
@@ -327,7 +326,7 @@ TEST_F(KafkaSinkTest, QueueFullWhenLibrdkafkasQueueIsFullThenAcceptsAgainOnceSer
   publish_numbered(*sink, 0, 5);
   const auto outcome = sink->publish({kTopic, "k", "v", {}, 0}, 99);
   EXPECT_EQ(outcome.status, PublishStatus::kQueueFull);
-  EXPECT_NE(outcome.error.find("queue.buffering.max.messages"), std::string::npos) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("queue.buffering.max.messages"));
   EXPECT_EQ(sink->in_flight(), 5u);
 
   RecordingHandler handler;
@@ -349,7 +348,7 @@ TEST_F(KafkaSinkTest, ARecordLargerThanTheWholeQueueIsRejectedNotQueueFull) {
   const auto outcome = sink->publish({kTopic, "k", large, {}, 0}, 1);
   EXPECT_EQ(outcome.status, PublishStatus::kRejected)
       << "waiting frees no room: nothing else is queued";
-  EXPECT_NE(outcome.error.find("queue.buffering.max.kbytes"), std::string::npos) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("queue.buffering.max.kbytes"));
   EXPECT_EQ(sink->in_flight(), 0u);
   // A record that fits still goes through.
   publish_numbered(*sink, 0, 1);
@@ -429,7 +428,7 @@ TEST_F(KafkaSinkTest, APermanentProduceErrorIsReportedAsNotDeliveredWithTheRecor
   const auto& failed = handler.reports[1];
   EXPECT_EQ(failed.ticket, 1u);
   EXPECT_FALSE(failed.delivered);
-  EXPECT_NE(failed.error.find("Broker: Message size too large"), std::string::npos) << failed.error;
+  EXPECT_THAT(failed.error, HasSubstr("Broker: Message size too large"));
   // The failed record comes back as it was sent, for a dead-letter topic.
   EXPECT_EQ(failed.topic, kTopic);
   EXPECT_EQ(failed.key, "order-1");
@@ -457,13 +456,12 @@ TEST_F(KafkaSinkTest, AfterATopicAuthorizationFailurePublishingToThatTopicIsReje
   publish_numbered(*sink, 1, 1);
   ASSERT_TRUE(await_reports(*sink, handler, 2, 30s));
   EXPECT_FALSE(handler.reports[1].delivered);
-  EXPECT_NE(handler.reports[1].error.find("Topic authorization failed"), std::string::npos)
-      << handler.reports[1].error;
+  EXPECT_THAT(handler.reports[1].error, HasSubstr("Topic authorization failed"));
 
   // librdkafka marks the topic failed until its next metadata refresh: publish() says so at once.
   const auto outcome = sink->publish({kTopic, "k", "v", {}, 0}, 3);
   EXPECT_EQ(outcome.status, PublishStatus::kRejected);
-  EXPECT_NE(outcome.error.find("Topic authorization failed"), std::string::npos) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("Topic authorization failed"));
 
   // Other topics are not affected, and the producer is not failed.
   cluster_.create_topic("payment.events", 1);
@@ -494,7 +492,7 @@ TEST_F(KafkaSinkTest, AFatalProducerErrorMakesPublishReturnFatalWithTheReason) {
     sink->poll_deliveries(handler);
   }
   ASSERT_TRUE(sink->fatal_error().has_value()) << "no fatal error within 30 s";
-  EXPECT_NE(sink->fatal_error()->find("Cluster authorization failed"), std::string::npos)
+  EXPECT_THAT(*sink->fatal_error(), HasSubstr("Cluster authorization failed"))
       << *sink->fatal_error();
 
   const auto outcome = sink->publish({kTopic, "k", "v", {}, 0}, 2);
@@ -505,15 +503,14 @@ TEST_F(KafkaSinkTest, AFatalProducerErrorMakesPublishReturnFatalWithTheReason) {
   EXPECT_TRUE(sink->drain(handler, 10s));
   ASSERT_EQ(handler.reports.size(), 1u);
   EXPECT_FALSE(handler.reports[0].delivered);
-  EXPECT_NE(handler.reports[0].error.find("Purged in queue"), std::string::npos)
-      << handler.reports[0].error;
-  EXPECT_NE(handler.reports[0].error.find("Cluster authorization failed"), std::string::npos)
+  EXPECT_THAT(handler.reports[0].error, HasSubstr("Purged in queue"));
+  EXPECT_THAT(handler.reports[0].error, HasSubstr("Cluster authorization failed"))
       << "a purged record's report says why: " << handler.reports[0].error;
   EXPECT_EQ(handler.reports[0].failure, DeliveryFailure::kAbandoned)
       << "a purged record is not the event's own failure";
   sink.reset();
   const std::string logs = captured.text();
-  EXPECT_NE(logs.find("error kafka: the Kafka producer failed fatally"), std::string::npos) << logs;
+  EXPECT_THAT(logs, HasSubstr("error kafka: the Kafka producer failed fatally"));
 }
 
 TEST_F(KafkaSinkTest, ProbeSucceedsAgainstALiveCluster) {
@@ -547,7 +544,7 @@ TEST(KafkaSinkProbe, FailsWithinItsTimeoutNamingTheServersWhenNoBrokerAnswers) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(probed.ok());
   EXPECT_EQ(probed.error().code(), ErrorCode::kConnectionLost);
-  EXPECT_NE(probed.error().message().find(servers), std::string::npos) << probed.error().message();
+  EXPECT_THAT(probed.error().message(), HasSubstr(servers));
   EXPECT_LT(elapsed, 3s);
 
   // Destroying a producer that never reached a broker, with a record queued, is quick too.

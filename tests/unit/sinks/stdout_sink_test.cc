@@ -1,5 +1,6 @@
 #include "sinks/stdout_sink.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -13,6 +14,8 @@
 
 namespace outbox {
 namespace {
+
+using ::testing::HasSubstr;
 
 using namespace std::chrono_literals;
 using testing::RecordingHandler;
@@ -162,7 +165,7 @@ TEST(StdoutSink, ReportsAFailedWriteAsNotDeliveredWithTheReason) {
   ASSERT_EQ(handler.reports.size(), 2u);
   for (const auto& report : handler.reports) {
     EXPECT_FALSE(report.delivered);
-    EXPECT_NE(report.error.find("No space left on device"), std::string::npos) << report.error;
+    EXPECT_THAT(report.error, HasSubstr("No space left on device"));
   }
   sink.reset();
   std::fclose(full);
