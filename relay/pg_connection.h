@@ -20,11 +20,7 @@ struct PgConnDeleter {
 struct PgResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
 };
-struct PgFreeDeleter {
-  void operator()(char* buffer) const { PQfreemem(buffer); }
-};
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
-using PgBuffer = std::unique_ptr<char, PgFreeDeleter>;
 
 class PgConnection {
  public:
