@@ -49,16 +49,10 @@ struct MetricsServer::Metrics {
         failed_rejected(failed_family.Add({{"reason", "rejected"}})),
         failed_delivery(failed_family.Add({{"reason", "delivery_failed"}})),
         failed_dead_letter(failed_family.Add({{"reason", "dead_letter_failed"}})),
-        dead_lettered(prometheus::BuildCounter()
-                          .Name("outbox_relay_events_dead_lettered_total")
-                          .Help("Events written to the dead-letter topic.")
-                          .Register(registry)
-                          .Add({})),
-        skipped(prometheus::BuildCounter()
-                    .Name("outbox_relay_events_skipped_total")
-                    .Help("Events skipped by on_permanent_error: skip.")
-                    .Register(registry)
-                    .Add({})),
+        dead_lettered(counter(registry, "outbox_relay_events_dead_lettered_total",
+                              "Events written to the dead-letter topic.")),
+        skipped(counter(registry, "outbox_relay_events_skipped_total",
+                        "Events skipped by on_permanent_error: skip.")),
         received_lsn(gauge(registry, "outbox_relay_received_lsn",
                            "Last WAL position received from PostgreSQL, in bytes.")),
         confirmed_lsn(gauge(registry, "outbox_relay_confirmed_lsn",
@@ -78,30 +72,21 @@ struct MetricsServer::Metrics {
                                                                            5, 10, 30, 60})),
         in_flight(gauge(registry, "outbox_relay_inflight_events",
                         "Events handed to Kafka and not yet acknowledged.")),
-        backpressure(prometheus::BuildCounter()
-                         .Name("outbox_relay_backpressure_seconds_total")
-                         .Help("Time spent not reading PostgreSQL because too many events were "
-                               "in flight.")
-                         .Register(registry)
-                         .Add({})),
+        backpressure(counter(registry, "outbox_relay_backpressure_seconds_total",
+                             "Time spent not reading PostgreSQL because too many events were "
+                             "in flight.")),
         reconnects_family(prometheus::BuildCounter()
                               .Name("outbox_relay_reconnects_total")
                               .Help("Reconnections, by target.")
                               .Register(registry)),
         reconnects_postgres(reconnects_family.Add({{"target", "postgres"}})),
         reconnects_kafka(reconnects_family.Add({{"target", "kafka"}})),
-        pipeline_restarts(prometheus::BuildCounter()
-                              .Name("outbox_relay_pipeline_restarts_total")
-                              .Help("Pipeline restarts after a fatal producer error.")
-                              .Register(registry)
-                              .Add({})),
-        slot_recreated(prometheus::BuildCounter()
-                           .Name("outbox_relay_slot_recreated_total")
-                           .Help("Starts from a slot that was new or on another server (a "
-                                 "failover, a restore, a dropped slot): events committed "
-                                 "before it may be missing.")
-                           .Register(registry)
-                           .Add({})),
+        pipeline_restarts(counter(registry, "outbox_relay_pipeline_restarts_total",
+                                  "Pipeline restarts after a fatal producer error.")),
+        slot_recreated(counter(registry, "outbox_relay_slot_recreated_total",
+                               "Starts from a slot that was new or on another server (a "
+                               "failover, a restore, a dropped slot): events committed "
+                               "before it may be missing.")),
         streaming(gauge(registry, "outbox_relay_streaming",
                         "1 while a replication session streams, else 0.")),
         build_info(prometheus::BuildGauge()
@@ -112,6 +97,10 @@ struct MetricsServer::Metrics {
   static prometheus::Gauge& gauge(prometheus::Registry& registry, const char* name,
                                   const char* help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+  }
+  static prometheus::Counter& counter(prometheus::Registry& registry, const char* name,
+                                      const char* help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
   }
 
   prometheus::Family<prometheus::Counter>& published;

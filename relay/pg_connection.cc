@@ -195,22 +195,23 @@ Result<std::optional<std::string>> PgConnection::query_value(
   return std::optional<std::string>{PQgetvalue(rows, 0, 0)};
 }
 
-std::string quote_identifier(std::string_view name) {
-  std::string quoted = "\"";
-  for (char c : name) {
-    if (c == '"') quoted += '"';
+namespace {
+
+// `text` between two `mark`s, each `mark` inside it doubled (SQL's quoting rule for both
+// identifiers and literals).
+std::string quote_with(std::string_view text, char mark) {
+  std::string quoted(1, mark);
+  for (char c : text) {
+    if (c == mark) quoted += mark;
     quoted += c;
   }
-  return quoted + '"';
+  return quoted + mark;
 }
 
-std::string quote_literal(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') quoted += '\'';
-    quoted += c;
-  }
-  return quoted + '\'';
-}
+}  // namespace
+
+std::string quote_identifier(std::string_view name) { return quote_with(name, '"'); }
+
+std::string quote_literal(std::string_view text) { return quote_with(text, '\''); }
 
 }  // namespace outbox
