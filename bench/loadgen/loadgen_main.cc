@@ -1,0 +1,230 @@
+// outbox-loadgen: the measuring half of bench/load. Writes outbox rows at a fixed rate into a
+// contender's table, reads the contender's topic, and reports every event's commit-to-Kafka
+// latency (the broker's LogAppendTime of the record minus the row's commit timestamp; both clocks
+// are this machine's, and LogAppendTime has millisecond resolution), the events missing or
+// duplicated, and the contender's and the broker's CPU per event and peak memory.
+//
+//   outbox-loadgen create-topic --brokers B --topic T [--partitions 6]
+//   outbox-loadgen run --table T --brokers B --topic T --rate R --seconds S [--rows-per-txn K]
+//                      [--warmup-seconds W] [--contender NAME --contender-pid P] [--broker-pid P]
+//
+// The last line of `run` is the RESULT line (see latency_summary.h). Exit 0 when the run
+// completed (missing events are reported, not an error), 1 when it could not be measured.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "bench/loadgen/latency_summary.h"
+#include "bench/loadgen/paced_writer.h"
+#include "bench/loadgen/process_usage.h"
+#include "bench/loadgen/topic_reader.h"
+
+namespace {
+
+using namespace outbox::bench;
+using Clock = std::chrono::steady_clock;
+
+struct RunOptions {
+  WriterOptions writer;
+  std::string brokers, topic, contender = "relay";
+  double seconds = 30, warmup_seconds = 5;
+  pid_t contender_pid = 0, broker_pid = 0;
+  double ready_timeout = 180, drain_timeout = 60;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int fail(const std::string& why) {
+  std::cerr << "outbox-loadgen: " << why << "\n";
+  return 1;
+}
+
+// Prints what the run is doing every five seconds until `done`.
+class Progress {
+ public:
+  Progress(const PacedWriter& writer, const TopicReader& reader) {
+    thread_ = std::thread([&] {
+      std::uint64_t last_received = 0;
+      const auto start = Clock::now();
+      while (!done_) {
+        for (int i = 0; i < 50 && !done_; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (done_) break;
+        const std::uint64_t written = writer.committed(), received = reader.events_received();
+        std::fprintf(stderr, "  %5.0f s  %-9s written %llu, received %llu (%.0f/s), behind %lld\n",
+                     seconds_since(start), phase_.load(), static_cast<unsigned long long>(written),
+                     static_cast<unsigned long long>(received), (received - last_received) / 5.0,
+                     static_cast<long long>(written) - static_cast<long long>(received));
+        last_received = received;
+      }
+    });
+  }
+  ~Progress() {
+    done_ = true;
+    thread_.join();
+  }
+  void phase(const char* name) { phase_ = name; }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<const char*> phase_{"probing"};
+  std::thread thread_;
+};
+
+int run(const RunOptions& options) {
+  RunOptions o = options;
+  if (o.writer.run_tag == 0) o.writer.run_tag = std::random_device{}() | 1;
+  const auto warmup = static_cast<std::uint64_t>(std::llround(o.writer.rate * o.warmup_seconds));
+  const auto measured = static_cast<std::uint64_t>(std::llround(o.writer.rate * o.seconds));
+  const std::uint64_t total = warmup + measured;
+  PacedWriter writer(o.writer);
+  TopicReader reader(o.brokers, o.topic, o.writer.run_tag, total);
+  if (auto error = reader.start(); !error.empty()) return fail(error);
+  std::atomic<bool> stop{false};
+  std::optional<Progress> progress;
+  progress.emplace(writer, reader);
+
+  // Until the contender publishes at all (a JVM contender takes a while to start).
+  const auto probing = Clock::now();
+  for (std::uint64_t probe = 0; reader.probes_received() == 0; ++probe) {
+    if (seconds_since(probing) > o.ready_timeout) {
+      return fail("the contender published nothing within " + std::to_string(o.ready_timeout) +
+                  " s (probe rows were written to " + o.writer.table + ")");
+    }
+    if (auto error = writer.write_probe(probe); !error.empty()) return fail(error);
+    for (int i = 0; i < 5 && reader.probes_received() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::fprintf(stderr, "contender %s answers after %.1f s; warm-up: %.0f s at %.0f events/s\n",
+               o.contender.c_str(), seconds_since(probing), o.warmup_seconds, o.writer.rate);
+  progress->phase("warm-up");
+  if (auto error = writer.write(0, warmup, stop); !error.empty()) return fail(error);
+
+  std::fprintf(stderr, "measuring: %.0f s at %.0f events/s, %d rows a transaction\n", o.seconds,
+               o.writer.rate, o.writer.rows_per_transaction);
+  progress->phase("measuring");
+  const auto contender_before =
+      o.contender_pid ? read_process_usage(o.contender_pid) : std::nullopt;
+  const auto broker_before = o.broker_pid ? read_process_usage(o.broker_pid) : std::nullopt;
+  const auto measuring = Clock::now();
+  if (auto error = writer.write(warmup, measured, stop); !error.empty()) return fail(error);
+  const double writing_seconds = seconds_since(measuring);
+
+  // Until everything arrived, or nothing more arrived for drain_timeout.
+  progress->phase("draining");
+  std::uint64_t last = reader.events_received();
+  auto last_change = Clock::now();
+  while (reader.events_received() < total && seconds_since(last_change) < o.drain_timeout) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (const auto now = reader.events_received(); now != last) {
+      last = now;
+      last_change = Clock::now();
+    }
+  }
+  const auto contender_after = o.contender_pid ? read_process_usage(o.contender_pid) : std::nullopt;
+  const auto broker_after = o.broker_pid ? read_process_usage(o.broker_pid) : std::nullopt;
+  progress.reset();
+  reader.stop();
+  if (reader.wrong_timestamp_type()) {
+    return fail("records of " + o.topic +
+                " do not carry LogAppendTime: create the topic with "
+                "`outbox-loadgen create-topic`");
+  }
+
+  std::string error;
+  const auto commits = writer.commit_times(total, error);
+  if (!error.empty()) return fail(error);
+  const auto arrivals = reader.arrivals();
+  RunResult result;
+  result.contender = o.contender;
+  result.target_rate = o.writer.rate;
+  result.events = measured;
+  result.achieved_rate = writing_seconds > 0 ? measured / writing_seconds : 0;
+  std::vector<double> latencies;
+  latencies.reserve(measured);
+  for (std::uint64_t i = 0; i < total; ++i) {
+    const auto& arrival = arrivals[i];
+    if (arrival.copies == 0) {
+      ++result.missing;
+      continue;
+    }
+    result.duplicates += arrival.copies - 1;
+    if (i >= warmup && commits[i] > 0) {
+      latencies.push_back(static_cast<double>(arrival.append_ms * 1000 - commits[i]) / 1000.0);
+    }
+  }
+  result.latency = summarize(latencies);
+  if (contender_before && contender_after && measured > 0) {
+    result.cpu_us_per_event =
+        static_cast<double>((contender_after->cpu - contender_before->cpu).count()) / measured;
+    result.peak_rss_mib = contender_after->peak_rss_kib / 1024.0;
+  }
+  if (broker_before && broker_after && measured > 0) {
+    result.broker_cpu_us_per_event =
+        static_cast<double>((broker_after->cpu - broker_before->cpu).count()) / measured;
+  }
+  std::printf("%s: %llu events measured (%llu warm-up), written at %.0f events/s (target %.0f)\n",
+              o.contender.c_str(), static_cast<unsigned long long>(measured),
+              static_cast<unsigned long long>(warmup), result.achieved_rate, o.writer.rate);
+  std::printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
+              result.latency.p50_ms, result.latency.p90_ms, result.latency.p99_ms,
+              result.latency.p999_ms, result.latency.max_ms);
+  std::printf("missing %llu, duplicates %llu, records of other runs %llu\n",
+              static_cast<unsigned long long>(result.missing),
+              static_cast<unsigned long long>(result.duplicates),
+              static_cast<unsigned long long>(reader.foreign_records()));
+  std::printf("%s\n", result_line(result).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"outbox-loadgen: fixed-rate outbox load and commit-to-Kafka latency"};
+  app.require_subcommand(1);
+
+  auto* create = app.add_subcommand("create-topic", "create a topic with LogAppendTime");
+  std::string brokers, topic;
+  int partitions = 6;
+  create->add_option("--brokers", brokers)->required();
+  create->add_option("--topic", topic)->required();
+  create->add_option("--partitions", partitions);
+
+  auto* run_command = app.add_subcommand("run", "write at a fixed rate and measure");
+  RunOptions options;
+  run_command->add_option("--dsn", options.writer.dsn, "libpq conninfo (default: PG* variables)");
+  run_command->add_option("--table", options.writer.table, "the contender's outbox table")
+      ->required();
+  run_command->add_option("--brokers", options.brokers)->required();
+  run_command->add_option("--topic", options.topic)->required();
+  run_command->add_option("--rate", options.writer.rate, "events per second")->required();
+  run_command->add_option("--seconds", options.seconds, "measured time");
+  run_command->add_option("--warmup-seconds", options.warmup_seconds);
+  run_command->add_option("--rows-per-txn", options.writer.rows_per_transaction);
+  run_command->add_option("--connections", options.writer.connections);
+  run_command->add_option("--contender", options.contender, "the name in the RESULT line");
+  run_command->add_option("--contender-pid", options.contender_pid);
+  run_command->add_option("--broker-pid", options.broker_pid);
+  run_command->add_option("--ready-timeout", options.ready_timeout, "seconds");
+  run_command->add_option("--drain-timeout", options.drain_timeout, "seconds without progress");
+  CLI11_PARSE(app, argc, argv);
+
+  if (create->parsed()) {
+    if (auto error = create_topic(brokers, topic, partitions); !error.empty()) return fail(error);
+    return 0;
+  }
+  if (options.writer.rate <= 0 || options.seconds <= 0 || options.writer.rows_per_transaction < 1 ||
+      options.writer.connections < 1) {
+    return fail("--rate, --seconds, --rows-per-txn and --connections must be positive");
+  }
+  return run(options);
+}
