@@ -6,6 +6,11 @@
 #   bench_new_run NAME                BENCH_RUN, BENCH_TABLE, BENCH_TOPIC, BENCH_WORK: made
 #   bench_contender_start CONTENDER   bench/contenders/CONTENDER start, then CONTENDER_PID
 #   bench_contender_stop              the running contender's stop
+#   bench_measure CONTENDER RATE SECONDS [loadgen options]
+#                                     one run: a new table and topic, the contender started,
+#                                     outbox-loadgen run, the contender stopped; prints the
+#                                     loadgen's report, ending with its RESULT line
+#   bench_result_value LINE KEY       a RESULT line's value for KEY
 #   bench_servers_down                destroys the servers (the EXIT trap does it too)
 
 BENCH_STATE=""
@@ -84,4 +89,34 @@ bench_contender_stop() {
   BENCH_CONTENDER=""
   bench_log "stopping $contender"
   "$OR_ROOT/bench/contenders/$contender" stop
+}
+
+BENCH_RUNS=0
+bench_measure() {
+  local contender=$1 rate=$2 seconds=$3
+  shift 3
+  BENCH_RUNS=$((BENCH_RUNS + 1))
+  bench_new_run "${contender}_${BENCH_RUNS}_$(date +%s)"
+  bench_contender_start "$contender"
+  bench_log "$contender at $rate events/s for $seconds s"
+  local status=0
+  "$BENCH_LOADGEN" run --table "$BENCH_TABLE" --brokers "$KAFKA_BOOTSTRAP" \
+    --topic "$BENCH_TOPIC" --rate "$rate" --seconds "$seconds" --contender "$contender" \
+    --contender-pid "$CONTENDER_PID" --broker-pid "$BENCH_BROKER_PID" "$@" |
+    tee "$BENCH_WORK/result.txt" || status=$?
+  bench_contender_stop
+  # What the run no longer needs: its rows and records.
+  psql -X -qc "DROP TABLE IF EXISTS $BENCH_TABLE" >/dev/null || true
+  return "$status"
+}
+
+bench_result_value() {
+  local line=$1 key=$2 field
+  for field in $line; do
+    if [ "${field%%=*}" = "$key" ]; then
+      echo "${field#*=}"
+      return 0
+    fi
+  done
+  return 1
 }

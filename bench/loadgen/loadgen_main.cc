@@ -35,7 +35,7 @@ struct RunOptions {
   std::string brokers, topic, contender = "relay";
   double seconds = 30, warmup_seconds = 5;
   pid_t contender_pid = 0, broker_pid = 0;
-  double ready_timeout = 180, drain_timeout = 60;
+  double ready_timeout = 180, drain_timeout = 30, drain_limit = 120;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -119,11 +119,14 @@ int run(const RunOptions& options) {
   if (auto error = writer.write(warmup, measured, stop); !error.empty()) return fail(error);
   const double writing_seconds = seconds_since(measuring);
 
-  // Until everything arrived, or nothing more arrived for drain_timeout.
+  // Until everything arrived, nothing more arrived for drain_timeout, or drain_limit passed: a
+  // contender that cannot keep up shows as missing events, not as a run without end.
   progress->phase("draining");
   std::uint64_t last = reader.events_received();
   auto last_change = Clock::now();
-  while (reader.events_received() < total && seconds_since(last_change) < o.drain_timeout) {
+  const auto draining = Clock::now();
+  while (reader.events_received() < total && seconds_since(last_change) < o.drain_timeout &&
+         seconds_since(draining) < o.drain_limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (const auto now = reader.events_received(); now != last) {
       last = now;
@@ -216,6 +219,7 @@ int main(int argc, char** argv) {
   run_command->add_option("--broker-pid", options.broker_pid);
   run_command->add_option("--ready-timeout", options.ready_timeout, "seconds");
   run_command->add_option("--drain-timeout", options.drain_timeout, "seconds without progress");
+  run_command->add_option("--drain-limit", options.drain_limit, "seconds of draining at most");
   CLI11_PARSE(app, argc, argv);
 
   if (create->parsed()) {
