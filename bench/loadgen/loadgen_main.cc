@@ -5,11 +5,16 @@
 // duplicated, and the contender's and the broker's CPU per event and peak memory.
 //
 //   outbox-loadgen create-topic --brokers B --topic T [--partitions 6]
+//   outbox-loadgen drain --table T --brokers B --topic T --rows N --contender-pid P [...]
 //   outbox-loadgen run --table T --brokers B --topic T --rate R --seconds S [--rows-per-txn K]
 //                      [--warmup-seconds W] [--contender NAME --contender-pid P] [--broker-pid P]
 //
-// The last line of `run` is the RESULT line (see latency_summary.h). Exit 0 when the run
-// completed (missing events are reported, not an error), 1 when it could not be measured.
+// The last line of `run` is the RESULT line (see latency_summary.h). `drain` pauses the contender
+// (SIGSTOP) once it answers, writes a backlog of N rows, lets it go on (SIGCONT) and times it
+// until every event arrived; its RESULT line has mode=drain. Exit 0 when the run completed
+// (missing events are reported, not an error), 1 when it could not be measured.
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
@@ -36,6 +41,8 @@ struct RunOptions {
   double seconds = 30, warmup_seconds = 5;
   pid_t contender_pid = 0, broker_pid = 0;
   double ready_timeout = 180, drain_timeout = 30, drain_limit = 120;
+  std::uint64_t backlog_rows = 0;  // drain: how many rows
+  int backlog_per_transaction = 10000;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -79,6 +86,120 @@ class Progress {
   std::thread thread_;
 };
 
+// Writes a probe row every half second until the contender publishes one; false on timeout or
+// a failed write (said on stderr).
+bool wait_for_contender(PacedWriter& writer, const TopicReader& reader, const RunOptions& o) {
+  const auto probing = Clock::now();
+  for (std::uint64_t probe = 0; reader.probes_received() == 0; ++probe) {
+    if (seconds_since(probing) > o.ready_timeout) {
+      fail("the contender published nothing within " + std::to_string(o.ready_timeout) +
+           " s (probe rows were written to " + o.writer.table + ")");
+      return false;
+    }
+    if (auto error = writer.write_probe(probe); !error.empty()) {
+      fail(error);
+      return false;
+    }
+    for (int i = 0; i < 5 && reader.probes_received() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::fprintf(stderr, "contender %s answers after %.1f s\n", o.contender.c_str(),
+               seconds_since(probing));
+  return true;
+}
+
+// Waits until `total` events arrived, nothing more arrived for drain_timeout, or drain_limit
+// passed: a contender that cannot keep up shows as missing events, not as a run without end.
+// Returns when the last event arrived (or the wait ended).
+Clock::time_point wait_for_events(const TopicReader& reader, std::uint64_t total,
+                                  const RunOptions& o) {
+  std::uint64_t last = reader.events_received();
+  auto last_change = Clock::now();
+  const auto draining = Clock::now();
+  while (reader.events_received() < total && seconds_since(last_change) < o.drain_timeout &&
+         seconds_since(draining) < o.drain_limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (const auto now = reader.events_received(); now != last) {
+      last = now;
+      last_change = Clock::now();
+    }
+  }
+  return last_change;
+}
+
+std::optional<ProcessUsage> usage_of(pid_t pid) {
+  return pid ? read_process_usage(pid) : std::nullopt;
+}
+
+double cpu_per_event(const std::optional<ProcessUsage>& before,
+                     const std::optional<ProcessUsage>& after, std::uint64_t events) {
+  if (!before || !after || events == 0) return 0;
+  return static_cast<double>((after->cpu - before->cpu).count()) / static_cast<double>(events);
+}
+
+int drain(const RunOptions& options) {
+  RunOptions o = options;
+  if (o.writer.run_tag == 0) o.writer.run_tag = std::random_device{}() | 1;
+  if (o.contender_pid == 0) return fail("drain needs --contender-pid (it pauses the contender)");
+  const std::uint64_t total = o.backlog_rows;
+  PacedWriter writer(o.writer);
+  TopicReader reader(o.brokers, o.topic, o.writer.run_tag, total);
+  if (auto error = reader.start(); !error.empty()) return fail(error);
+  if (!wait_for_contender(writer, reader, o)) return 1;
+
+  // Paused while the backlog is written, so that it drains a backlog, not a stream.
+  if (::kill(o.contender_pid, SIGSTOP) != 0) return fail("cannot pause the contender");
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{o.contender_pid};
+  std::fprintf(stderr, "writing a backlog of %llu rows (%d a transaction)...\n",
+               static_cast<unsigned long long>(total), o.backlog_per_transaction);
+  const auto writing = Clock::now();
+  std::string wal_end;
+  if (auto error = writer.write_backlog(total, o.backlog_per_transaction, wal_end);
+      !error.empty()) {
+    return fail(error);
+  }
+  std::fprintf(stderr, "backlog written in %.1f s, WAL end %s; draining\n", seconds_since(writing),
+               wal_end.c_str());
+  std::printf("WAL_END %s\n", wal_end.c_str());
+  const auto contender_before = usage_of(o.contender_pid);
+  const auto broker_before = usage_of(o.broker_pid);
+  const auto started = Clock::now();
+  ::kill(o.contender_pid, SIGCONT);
+  std::optional<Progress> progress;
+  progress.emplace(writer, reader);
+  progress->phase("draining");
+  const auto finished = wait_for_events(reader, total, o);
+  const auto contender_after = usage_of(o.contender_pid);
+  const auto broker_after = usage_of(o.broker_pid);
+  progress.reset();
+  reader.stop();
+
+  const auto arrivals = reader.arrivals();
+  std::uint64_t received = 0, duplicates = 0;
+  for (const auto& arrival : arrivals) {
+    if (arrival.copies > 0) ++received;
+    if (arrival.copies > 1) duplicates += arrival.copies - 1;
+  }
+  const double seconds = std::chrono::duration<double>(finished - started).count();
+  std::printf("%s drained %llu of %llu events in %.2f s\n", o.contender.c_str(),
+              static_cast<unsigned long long>(received), static_cast<unsigned long long>(total),
+              seconds);
+  std::printf(
+      "RESULT contender=%s mode=drain events=%llu missing=%llu duplicates=%llu seconds=%.2f "
+      "events_per_s=%.0f cpu_us_per_event=%.2f peak_rss_mib=%.1f broker_cpu_us_per_event=%.2f\n",
+      o.contender.c_str(), static_cast<unsigned long long>(total),
+      static_cast<unsigned long long>(total - received),
+      static_cast<unsigned long long>(duplicates), seconds, seconds > 0 ? received / seconds : 0.0,
+      cpu_per_event(contender_before, contender_after, received),
+      contender_after ? contender_after->peak_rss_kib / 1024.0 : 0.0,
+      cpu_per_event(broker_before, broker_after, received));
+  return 0;
+}
+
 int run(const RunOptions& options) {
   RunOptions o = options;
   if (o.writer.run_tag == 0) o.writer.run_tag = std::random_device{}() | 1;
@@ -93,48 +214,24 @@ int run(const RunOptions& options) {
   progress.emplace(writer, reader);
 
   // Until the contender publishes at all (a JVM contender takes a while to start).
-  const auto probing = Clock::now();
-  for (std::uint64_t probe = 0; reader.probes_received() == 0; ++probe) {
-    if (seconds_since(probing) > o.ready_timeout) {
-      return fail("the contender published nothing within " + std::to_string(o.ready_timeout) +
-                  " s (probe rows were written to " + o.writer.table + ")");
-    }
-    if (auto error = writer.write_probe(probe); !error.empty()) return fail(error);
-    for (int i = 0; i < 5 && reader.probes_received() == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  std::fprintf(stderr, "contender %s answers after %.1f s; warm-up: %.0f s at %.0f events/s\n",
-               o.contender.c_str(), seconds_since(probing), o.warmup_seconds, o.writer.rate);
+  if (!wait_for_contender(writer, reader, o)) return 1;
+  std::fprintf(stderr, "warm-up: %.0f s at %.0f events/s\n", o.warmup_seconds, o.writer.rate);
   progress->phase("warm-up");
   if (auto error = writer.write(0, warmup, stop); !error.empty()) return fail(error);
 
   std::fprintf(stderr, "measuring: %.0f s at %.0f events/s, %d rows a transaction\n", o.seconds,
                o.writer.rate, o.writer.rows_per_transaction);
   progress->phase("measuring");
-  const auto contender_before =
-      o.contender_pid ? read_process_usage(o.contender_pid) : std::nullopt;
-  const auto broker_before = o.broker_pid ? read_process_usage(o.broker_pid) : std::nullopt;
+  const auto contender_before = usage_of(o.contender_pid);
+  const auto broker_before = usage_of(o.broker_pid);
   const auto measuring = Clock::now();
   if (auto error = writer.write(warmup, measured, stop); !error.empty()) return fail(error);
   const double writing_seconds = seconds_since(measuring);
 
-  // Until everything arrived, nothing more arrived for drain_timeout, or drain_limit passed: a
-  // contender that cannot keep up shows as missing events, not as a run without end.
   progress->phase("draining");
-  std::uint64_t last = reader.events_received();
-  auto last_change = Clock::now();
-  const auto draining = Clock::now();
-  while (reader.events_received() < total && seconds_since(last_change) < o.drain_timeout &&
-         seconds_since(draining) < o.drain_limit) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (const auto now = reader.events_received(); now != last) {
-      last = now;
-      last_change = Clock::now();
-    }
-  }
-  const auto contender_after = o.contender_pid ? read_process_usage(o.contender_pid) : std::nullopt;
-  const auto broker_after = o.broker_pid ? read_process_usage(o.broker_pid) : std::nullopt;
+  wait_for_events(reader, total, o);
+  const auto contender_after = usage_of(o.contender_pid);
+  const auto broker_after = usage_of(o.broker_pid);
   progress.reset();
   reader.stop();
   if (reader.wrong_timestamp_type()) {
@@ -166,15 +263,9 @@ int run(const RunOptions& options) {
     }
   }
   result.latency = summarize(latencies);
-  if (contender_before && contender_after && measured > 0) {
-    result.cpu_us_per_event =
-        static_cast<double>((contender_after->cpu - contender_before->cpu).count()) / measured;
-    result.peak_rss_mib = contender_after->peak_rss_kib / 1024.0;
-  }
-  if (broker_before && broker_after && measured > 0) {
-    result.broker_cpu_us_per_event =
-        static_cast<double>((broker_after->cpu - broker_before->cpu).count()) / measured;
-  }
+  result.cpu_us_per_event = cpu_per_event(contender_before, contender_after, measured);
+  result.peak_rss_mib = contender_after ? contender_after->peak_rss_kib / 1024.0 : 0;
+  result.broker_cpu_us_per_event = cpu_per_event(broker_before, broker_after, measured);
   std::printf("%s: %llu events measured (%llu warm-up), written at %.0f events/s (target %.0f)\n",
               o.contender.c_str(), static_cast<unsigned long long>(measured),
               static_cast<unsigned long long>(warmup), result.achieved_rate, o.writer.rate);
@@ -220,12 +311,26 @@ int main(int argc, char** argv) {
   run_command->add_option("--ready-timeout", options.ready_timeout, "seconds");
   run_command->add_option("--drain-timeout", options.drain_timeout, "seconds without progress");
   run_command->add_option("--drain-limit", options.drain_limit, "seconds of draining at most");
+  auto* drain_command = app.add_subcommand("drain", "time a paused contender through a backlog");
+  drain_command->add_option("--dsn", options.writer.dsn, "libpq conninfo (default: PG* variables)");
+  drain_command->add_option("--table", options.writer.table)->required();
+  drain_command->add_option("--brokers", options.brokers)->required();
+  drain_command->add_option("--topic", options.topic)->required();
+  drain_command->add_option("--rows", options.backlog_rows)->required();
+  drain_command->add_option("--rows-per-txn", options.backlog_per_transaction);
+  drain_command->add_option("--contender", options.contender);
+  drain_command->add_option("--contender-pid", options.contender_pid)->required();
+  drain_command->add_option("--broker-pid", options.broker_pid);
+  drain_command->add_option("--ready-timeout", options.ready_timeout, "seconds");
+  drain_command->add_option("--drain-timeout", options.drain_timeout, "seconds without progress");
+  drain_command->add_option("--drain-limit", options.drain_limit, "seconds of draining at most");
   CLI11_PARSE(app, argc, argv);
 
   if (create->parsed()) {
     if (auto error = create_topic(brokers, topic, partitions); !error.empty()) return fail(error);
     return 0;
   }
+  if (drain_command->parsed()) return drain(options);
   if (options.writer.rate <= 0 || options.seconds <= 0 || options.writer.rows_per_transaction < 1 ||
       options.writer.connections < 1) {
     return fail("--rate, --seconds, --rows-per-txn and --connections must be positive");

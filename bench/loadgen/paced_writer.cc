@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdio>
 #include <memory>
 #include <thread>
 
@@ -122,6 +123,45 @@ std::string PacedWriter::write_probe(std::uint64_t index) {
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return std::string("probe INSERT failed: ") + PQerrorMessage(conn.get());
   }
+  return {};
+}
+
+std::string PacedWriter::write_backlog(std::uint64_t count, int per_transaction,
+                                       std::string& wal_end) {
+  std::string error;
+  Conn conn = connect(options_.dsn, error);
+  if (!conn) return error;
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x", options_.run_tag);
+  // The same ids as event_id() makes, and a payload like payload()'s, built by the server.
+  const std::string sql =
+      "INSERT INTO " + options_.table +
+      " (id, aggregate_type, aggregate_id, event_type, payload) "
+      "SELECT format('%s-0000-4000-8000-%s', $1::text, lpad(to_hex(n), 12, '0'))::uuid, "
+      "'Order', 'order-' || (n % 1000), 'OrderCreated', "
+      "jsonb_build_object('orderId', n, 'customerId', 'cust-' || (n % 100000), "
+      "'currency', 'EUR', 'total', (n % 900) + 100.95, 'items', jsonb_build_array("
+      "jsonb_build_object('sku', 'SKU-' || (n % 10000), 'quantity', 2, 'price', 19.99), "
+      "jsonb_build_object('sku', 'SKU-' || ((n * 7) % 10000), 'quantity', 1, 'price', 45.5)), "
+      "'shipping', jsonb_build_object('method', 'standard', 'country', 'DE', 'postcode', "
+      "'10115'), 'placedAt', '2026-11-25T10:15:30.123456+00:00') "
+      "FROM generate_series($2::bigint, $3::bigint) n";
+  for (std::uint64_t first = 0; first < count; first += per_transaction) {
+    const std::uint64_t last = std::min<std::uint64_t>(count, first + per_transaction) - 1;
+    const std::string from = std::to_string(first), to = std::to_string(last);
+    const char* params[] = {tag, from.c_str(), to.c_str()};
+    ResultPtr result(
+        PQexecParams(conn.get(), sql.c_str(), 3, nullptr, params, nullptr, nullptr, 0));
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      return std::string("backlog INSERT failed: ") + PQerrorMessage(conn.get());
+    }
+    committed_ += last - first + 1;
+  }
+  ResultPtr end(PQexec(conn.get(), "SELECT pg_current_wal_lsn()::text"));
+  if (PQresultStatus(end.get()) != PGRES_TUPLES_OK) {
+    return std::string("cannot read the WAL position: ") + PQerrorMessage(conn.get());
+  }
+  wal_end = PQgetvalue(end.get(), 0, 0);
   return {};
 }
 

@@ -37,6 +37,11 @@ class PacedWriter {
   // Writes one probe event (its own transaction) now; an error text, empty on success.
   std::string write_probe(std::uint64_t index);
 
+  // Writes events [0, count) as fast as the server takes them, `per_transaction` rows a
+  // transaction, each made by the server (generate_series): a backlog. Returns the WAL position
+  // after it in `wal_end`; an error text, empty on success.
+  std::string write_backlog(std::uint64_t count, int per_transaction, std::string& wal_end);
+
   // Events committed so far (by this writer, over all calls).
   std::uint64_t committed() const { return committed_; }
 
