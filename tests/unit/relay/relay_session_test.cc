@@ -54,6 +54,8 @@ struct PolicyCase {
   Lsn confirmed;
   bool dead_letter;
   bool dead_letter_keeps_value;
+
+  friend void PrintTo(const PolicyCase& c, std::ostream* os) { *os << c.name; }
 };
 
 class FailurePolicies : public ::testing::TestWithParam<PolicyCase> {};
