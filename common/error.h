@@ -32,7 +32,7 @@ enum class ErrorCode {
   // The replication slot the relay streamed from is gone (source.on_slot_lost: stop): events
   // may have been missed, and an operator decides.
   kSlotLost,
-  // A call to the operating system failed (signal mask, signalfd, poll): nothing to retry.
+  // A call to the operating system failed (signal mask, signalfd, eventfd): nothing to retry.
   kSystemFailure,
 };
 

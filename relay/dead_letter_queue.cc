@@ -10,23 +10,20 @@ DeadLetter make_dead_letter(const DeadLetterSource& source, std::string_view dlq
   letter.topic = dlq_topic;
   letter.ticket = ticket;
   letter.timestamp_ms = now_ms;
-  const OutgoingRecord* record = source.record;
-  if (record != nullptr) {
-    letter.key.assign(record->key);
-    if (source.keep_value) letter.value.assign(record->value);
-    for (const auto& header : record->headers) {
-      letter.headers.emplace_back(std::string(header.name), std::string(header.value));
-    }
-    if (!record->topic.empty()) {
-      letter.headers.emplace_back("outbox.original_topic", std::string(record->topic));
-    }
+  const OutgoingRecord& record = *source.record;
+  letter.key.assign(record.key);
+  if (source.keep_value) letter.value.assign(record.value);
+  for (const auto& header : record.headers) {
+    letter.headers.emplace_back(std::string(header.name), std::string(header.value));
   }
-  if (!source.event_id.empty() && (!record || header_value(*record, "id").empty())) {
+  if (!record.topic.empty()) {
+    letter.headers.emplace_back("outbox.original_topic", std::string(record.topic));
+  }
+  if (!source.event_id.empty() && header_value(record, "id").empty()) {
     letter.headers.emplace_back("id", std::string(source.event_id));
   }
   letter.headers.emplace_back("outbox.error", source.why);
-  letter.headers.emplace_back("outbox.original_timestamp",
-                              std::to_string(record ? record->timestamp_ms : source.event_time_ms));
+  letter.headers.emplace_back("outbox.original_timestamp", std::to_string(record.timestamp_ms));
   letter.headers.emplace_back("outbox.table", std::string(table));
   return letter;
 }

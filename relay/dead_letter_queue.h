@@ -27,13 +27,12 @@ struct DeadLetter {
 
 // What a dead letter is made of: the failed record as far as it is known.
 struct DeadLetterSource {
-  const OutgoingRecord* record = nullptr;  // null when the row could not be read at all
+  const OutgoingRecord* record = nullptr;  // what of the record is known; never null
   std::string_view event_id;
   std::string why;
   // Whether the letter may carry the record's value: not when the broker refused the record
   // itself (as too large, say), since it would refuse the letter too.
   bool keep_value = true;
-  std::int64_t event_time_ms = 0;  // the event's time when the record has none
 };
 
 // The letter for `source`: the record's key, value (if kept) and headers, plus
@@ -52,7 +51,6 @@ class DeadLetterQueue {
  public:
   void push(DeadLetter letter) { letters_.push_back(std::move(letter)); }
   bool empty() const { return letters_.empty(); }
-  std::size_t size() const { return letters_.size(); }
 
   // Hands the sink what it takes, in order; letters wait while it is full. An error when the
   // sink failed (kProducerFatal) or refused a letter (kUndeliverableEvent, already logged).

@@ -22,18 +22,4 @@ Disposition disposition_of(ErrorCode code) {
   return Disposition::kFail;
 }
 
-std::string_view describe(Disposition disposition) {
-  switch (disposition) {
-    case Disposition::kRetry:
-      return "retry";
-    case Disposition::kReplaceSink:
-      return "replace the sink";
-    case Disposition::kStopForOperator:
-      return "stop for an operator";
-    case Disposition::kFail:
-      return "fail";
-  }
-  return "fail";
-}
-
 }  // namespace outbox

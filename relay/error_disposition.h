@@ -2,8 +2,6 @@
 // session and every step before streaming ask disposition_of() instead of working it out.
 #pragma once
 
-#include <string_view>
-
 #include "common/error.h"
 
 namespace outbox {
@@ -24,7 +22,5 @@ enum class Disposition {
 };
 
 Disposition disposition_of(ErrorCode code);
-
-std::string_view describe(Disposition disposition);
 
 }  // namespace outbox

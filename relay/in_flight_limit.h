@@ -21,9 +21,6 @@ class InFlightLimit {
     return over_;
   }
 
-  bool is_over() const { return over_; }
-  std::size_t limit() const { return limit_; }
-
  private:
   std::size_t limit_;
   bool over_ = false;

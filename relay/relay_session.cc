@@ -76,10 +76,7 @@ SessionResult RelaySession::run() {
   log_.info("streaming", {{"slot", config_.source.slot},
                           {"from", tracker_.confirmable().to_string()},
                           {"publication", config_.source.publication}});
-  const Time started = clock_.now();
-  schedule_ = StatusSchedule(config_.source.status_interval, config_.source.liveness_timeout,
-                             tracker_.confirmable(), started);
-  last_observed_ = started;
+  last_observed_ = clock_.now();
   probe_.streaming(true);
   // The relay is up and streaming: systemd's start job is done (later calls update the status).
   systemd_.ready("streaming from " + tracker_.confirmable().to_string());
@@ -97,6 +94,9 @@ SessionResult RelaySession::run() {
 }
 
 bool RelaySession::pump_frames() {
+  // The server is heard from once a batch, not once a frame: liveness counts in seconds, and a
+  // clock reading per frame is work on the hot path.
+  bool heard = false;
   for (int handled = 0; handled < kFramesPerBatch; ++handled) {
     // Paused with frames perhaps still buffered: frames_buffered_ stays set, so that the loop
     // reads again as soon as it may, without waiting for the socket (which the buffered frames
@@ -117,13 +117,16 @@ bool RelaySession::pump_frames() {
       return false;
     }
     frames_buffered_ = true;
+    if (!heard) {
+      schedule_.heard(clock_.now());
+      heard = true;
+    }
     if (!handle_frame(std::move(frame))) return false;
   }
   return true;
 }
 
 bool RelaySession::handle_frame(ReplicationFrame frame) {
-  schedule_.heard(clock_.now());
   auto content = reader_.read(frame.bytes());
   if (!content.ok()) {
     end(content.error());
@@ -138,8 +141,7 @@ bool RelaySession::handle_frame(ReplicationFrame frame) {
                  DeadLetterSource{.record = &content->event.record,
                                   .event_id = content->event.event_id,
                                   .why = content->why,
-                                  .keep_value = true,
-                                  .event_time_ms = reader_.commit_time_ms()});
+                                  .keep_value = true});
       break;
     case FrameContent::Kind::kEvent:
       publish_event(content->event, ticket_of(content->transaction, false), frame);
@@ -162,7 +164,8 @@ void RelaySession::track_backpressure() {
 bool RelaySession::send_status(bool force) {
   const Time now = clock_.now();
   const bool read_now = reading();
-  if (auto alive = schedule_.check_liveness(now, read_now); !alive.ok()) {
+  // Once the session is ending, the last update must go out whatever the silence was.
+  if (auto alive = schedule_.check_liveness(now, read_now); !alive.ok() && !result_) {
     end(alive.error());
     return false;
   }

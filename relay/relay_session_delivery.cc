@@ -21,8 +21,7 @@ void RelaySession::publish_event(const MappedEvent& event, DeliveryTicket ticket
                  DeadLetterSource{.record = &event.record,
                                   .event_id = event.event_id,
                                   .why = outcome.error,
-                                  .keep_value = false,
-                                  .event_time_ms = reader_.commit_time_ms()});
+                                  .keep_value = false});
       return;
     case PublishStatus::kFatal:
       end(Error{ErrorCode::kProducerFatal, outcome.error});
@@ -85,8 +84,7 @@ void RelaySession::on_delivery(const DeliveryReport& report) {
              DeadLetterSource{.record = &report.record,
                               .event_id = header_value(report.record, "id"),
                               .why = "delivery failed: " + report.error,
-                              .keep_value = report.failure != DeliveryFailure::kRecord,
-                              .event_time_ms = reader_.commit_time_ms()});
+                              .keep_value = report.failure != DeliveryFailure::kRecord});
 }
 
 void RelaySession::fail_event(DeliveryTicket ticket, FailureReason reason,

@@ -2,12 +2,15 @@
 # benchmark, a run's table, topic and contender, and cleaning up on every way out (also on a
 # failure or Ctrl-C). Source it from a bench script after setting OR_ROOT.
 #
+#   bench_build CONTENDER...          scripts/setup, the Release load generator, each contender's setup
 #   bench_servers_up STATE_DIR        PostgreSQL with track_commit_timestamp and a Kafka broker
 #   bench_new_run NAME                BENCH_RUN, BENCH_TABLE, BENCH_TOPIC, BENCH_WORK: made
 #   bench_contender_start CONTENDER   bench/contenders/CONTENDER start, then CONTENDER_PID
 #   bench_contender_stop              the running contender's stop
 #   bench_measure CONTENDER RATE SECONDS [loadgen options]
 #                                     one run: a new table and topic, the contender started,
+#                                     a writer connection per 2,000 events/s (at least 4) unless
+#                                     the options say --connections,
 #                                     outbox-loadgen run, the contender stopped; prints the
 #                                     loadgen's report, ending with its RESULT line
 #   bench_result_value LINE KEY       a RESULT line's value for KEY
@@ -32,6 +35,14 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
+
+bench_build() {
+  "$OR_ROOT/scripts/setup" >/dev/null
+  (cd "$OR_ROOT" && cmake --preset release >/dev/null &&
+    cmake --build --preset release --target outbox-loadgen >/dev/null)
+  local name
+  for name in "$@"; do "$OR_ROOT/bench/contenders/$name" setup >/dev/null; done
+}
 
 bench_servers_up() {
   BENCH_STATE=$1
@@ -88,6 +99,8 @@ bench_contender_stop() {
   local contender=$BENCH_CONTENDER
   BENCH_CONTENDER=""
   bench_log "stopping $contender"
+  # A drain pauses the contender; one interrupted then must be able to hear SIGTERM.
+  [ -z "${CONTENDER_PID:-}" ] || kill -CONT "$CONTENDER_PID" 2>/dev/null || true
   "$OR_ROOT/bench/contenders/$contender" stop
 }
 
@@ -99,13 +112,16 @@ bench_measure() {
   bench_new_run "${contender}_${BENCH_RUNS}_$(date +%s)"
   bench_contender_start "$contender"
   bench_log "$contender at $rate events/s for $seconds s"
-  local status=0
+  # One commit's round trip must not cap the rate.
+  local connections=() status=0
+  [[ " $* " == *" --connections "* ]] ||
+    connections=(--connections $(((rate + 1999) / 2000 > 4 ? (rate + 1999) / 2000 : 4)))
   "$BENCH_LOADGEN" run --table "$BENCH_TABLE" --brokers "$KAFKA_BOOTSTRAP" \
     --topic "$BENCH_TOPIC" --rate "$rate" --seconds "$seconds" --contender "$contender" \
-    --contender-pid "$CONTENDER_PID" --broker-pid "$BENCH_BROKER_PID" "$@" |
+    --contender-pid "$CONTENDER_PID" --broker-pid "$BENCH_BROKER_PID" "${connections[@]}" "$@" |
     tee "$BENCH_WORK/result.txt" || status=$?
   bench_contender_stop
-  # What the run no longer needs: its rows and records.
+  # What the run no longer needs: its rows (its topic stays on the broker until the servers go).
   psql -X -qc "DROP TABLE IF EXISTS $BENCH_TABLE" >/dev/null || true
   return "$status"
 }

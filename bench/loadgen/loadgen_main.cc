@@ -109,27 +109,32 @@ bool wait_for_contender(PacedWriter& writer, const TopicReader& reader, const Ru
   return true;
 }
 
+std::optional<ProcessUsage> usage_of(pid_t pid) {
+  return pid ? read_process_usage(pid) : std::nullopt;
+}
+
+// When the last event arrived, and the contender's and the broker's usage then: what a run
+// charges them ends there, not after the wait for events that never come.
+struct LastArrival {
+  Clock::time_point at;
+  std::optional<ProcessUsage> contender, broker;
+};
+
 // Waits until `total` events arrived, nothing more arrived for drain_timeout, or drain_limit
 // passed: a contender that cannot keep up shows as missing events, not as a run without end.
-// Returns when the last event arrived (or the wait ended).
-Clock::time_point wait_for_events(const TopicReader& reader, std::uint64_t total,
-                                  const RunOptions& o) {
+LastArrival wait_for_events(const TopicReader& reader, std::uint64_t total, const RunOptions& o) {
   std::uint64_t last = reader.events_received();
-  auto last_change = Clock::now();
+  LastArrival arrival{Clock::now(), usage_of(o.contender_pid), usage_of(o.broker_pid)};
   const auto draining = Clock::now();
-  while (reader.events_received() < total && seconds_since(last_change) < o.drain_timeout &&
+  while (last < total && seconds_since(arrival.at) < o.drain_timeout &&
          seconds_since(draining) < o.drain_limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (const auto now = reader.events_received(); now != last) {
       last = now;
-      last_change = Clock::now();
+      arrival = {Clock::now(), usage_of(o.contender_pid), usage_of(o.broker_pid)};
     }
   }
-  return last_change;
-}
-
-std::optional<ProcessUsage> usage_of(pid_t pid) {
-  return pid ? read_process_usage(pid) : std::nullopt;
+  return arrival;
 }
 
 double cpu_per_event(const std::optional<ProcessUsage>& before,
@@ -172,9 +177,10 @@ int drain(const RunOptions& options) {
   std::optional<Progress> progress;
   progress.emplace(writer, reader);
   progress->phase("draining");
-  const auto finished = wait_for_events(reader, total, o);
-  const auto contender_after = usage_of(o.contender_pid);
-  const auto broker_after = usage_of(o.broker_pid);
+  const LastArrival last = wait_for_events(reader, total, o);
+  const auto& contender_after = last.contender;
+  const auto& broker_after = last.broker;
+  const auto finished = last.at;
   progress.reset();
   reader.stop();
 
@@ -209,7 +215,6 @@ int run(const RunOptions& options) {
   PacedWriter writer(o.writer);
   TopicReader reader(o.brokers, o.topic, o.writer.run_tag, total);
   if (auto error = reader.start(); !error.empty()) return fail(error);
-  std::atomic<bool> stop{false};
   std::optional<Progress> progress;
   progress.emplace(writer, reader);
 
@@ -217,7 +222,7 @@ int run(const RunOptions& options) {
   if (!wait_for_contender(writer, reader, o)) return 1;
   std::fprintf(stderr, "warm-up: %.0f s at %.0f events/s\n", o.warmup_seconds, o.writer.rate);
   progress->phase("warm-up");
-  if (auto error = writer.write(0, warmup, stop); !error.empty()) return fail(error);
+  if (auto error = writer.write(0, warmup); !error.empty()) return fail(error);
 
   std::fprintf(stderr, "measuring: %.0f s at %.0f events/s, %d rows a transaction\n", o.seconds,
                o.writer.rate, o.writer.rows_per_transaction);
@@ -225,13 +230,13 @@ int run(const RunOptions& options) {
   const auto contender_before = usage_of(o.contender_pid);
   const auto broker_before = usage_of(o.broker_pid);
   const auto measuring = Clock::now();
-  if (auto error = writer.write(warmup, measured, stop); !error.empty()) return fail(error);
+  if (auto error = writer.write(warmup, measured); !error.empty()) return fail(error);
   const double writing_seconds = seconds_since(measuring);
 
   progress->phase("draining");
-  wait_for_events(reader, total, o);
-  const auto contender_after = usage_of(o.contender_pid);
-  const auto broker_after = usage_of(o.broker_pid);
+  const LastArrival last = wait_for_events(reader, total, o);
+  const auto& contender_after = last.contender;
+  const auto& broker_after = last.broker;
   progress.reset();
   reader.stop();
   if (reader.wrong_timestamp_type()) {
@@ -272,6 +277,9 @@ int run(const RunOptions& options) {
   std::printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
               result.latency.p50_ms, result.latency.p90_ms, result.latency.p99_ms,
               result.latency.p999_ms, result.latency.max_ms);
+  if (result.missing > 0 && !reader.error().empty()) {
+    std::printf("the topic reader's last error: %s\n", reader.error().c_str());
+  }
   std::printf("missing %llu, duplicates %llu, records of other runs %llu\n",
               static_cast<unsigned long long>(result.missing),
               static_cast<unsigned long long>(result.duplicates),

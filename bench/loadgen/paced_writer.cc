@@ -55,8 +55,7 @@ std::string PacedWriter::insert_sql(int rows) const {
   return sql + " RETURNING (pg_current_xact_id()::text::bigint % 4294967296)::text";
 }
 
-std::string PacedWriter::write(std::uint64_t first, std::uint64_t count,
-                               const std::atomic<bool>& stop) {
+std::string PacedWriter::write(std::uint64_t first, std::uint64_t count) {
   const int rows = options_.rows_per_transaction;
   const std::uint64_t transactions = (count + rows - 1) / rows;
   const auto start = std::chrono::steady_clock::now();
@@ -75,7 +74,7 @@ std::string PacedWriter::write(std::uint64_t first, std::uint64_t count,
       }
       std::vector<std::string> values;
       std::vector<const char*> params;
-      for (std::uint64_t t = worker; t < transactions && !stop; t += options_.connections) {
+      for (std::uint64_t t = worker; t < transactions; t += options_.connections) {
         const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      std::chrono::duration<double>(t * seconds_per_transaction));
         std::this_thread::sleep_until(due);

@@ -30,9 +30,9 @@ class PacedWriter {
  public:
   explicit PacedWriter(WriterOptions options) : options_(std::move(options)) {}
 
-  // Writes events [first, first + count) on schedule; blocks until all are committed or `stop`
-  // is set. An error text, empty on success.
-  std::string write(std::uint64_t first, std::uint64_t count, const std::atomic<bool>& stop);
+  // Writes events [first, first + count) on schedule; blocks until all are committed. An error
+  // text, empty on success.
+  std::string write(std::uint64_t first, std::uint64_t count);
 
   // Writes one probe event (its own transaction) now; an error text, empty on success.
   std::string write_probe(std::uint64_t index);
