@@ -151,6 +151,23 @@ TEST(Session, ADeadLetterTheTopicRefusesHaltsWithoutConfirmingPastIt) {
   EXPECT_EQ(result.confirmed, kStart);
 }
 
+TEST(Session, AHaltStillConfirmsWhatItsDrainDeliveredHoweverSilentTheServerWas) {
+  Config config = session_config(PermanentErrorPolicy::kHalt);
+  config.source.liveness_timeout = milliseconds(4000);
+  SessionHarness h(config);
+  h.stream.push_transaction(kFirst, {"e1"});
+  h.stream.push_transaction(kSecond, {"e2"}, std::nullopt);  // unroutable: halts at once
+  // The drain after the halt outlasts the liveness timeout; nothing comes from the server.
+  h.clock.at(milliseconds(9000), [&] { h.sink.deliver_all(); });
+
+  const SessionResult result = h.run();
+
+  EXPECT_EQ(result.end, SessionEnd::kHalted);
+  EXPECT_EQ(result.confirmed, kFirst);
+  ASSERT_FALSE(h.stream.updates.empty());
+  EXPECT_EQ(h.stream.updates.back().flushed_lsn, kFirst);
+}
+
 // --- a fatal sink ------------------------------------------------------------------------------
 
 class FatalSink : public ::testing::TestWithParam<PermanentErrorPolicy> {};
