@@ -9,6 +9,8 @@
 
 #include <chrono>
 
+#include "relay/listener_knock.h"
+
 namespace outbox {
 namespace {
 
@@ -154,13 +156,16 @@ std::int64_t MetricsServer::now_ms() const {
 }
 
 MetricsServer::~MetricsServer() {
-  if (server_) server_->close();
+  if (!server_) return;
+  const ListenerKnock knock(listen_, port());
+  server_->close();
 }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
                                                             const std::string& version,
                                                             Clock clock) {
   std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(clock)));
+  server->listen_ = listen;
   server->metrics_->build_info.Add({{"version", version}}).Set(1);
   server->handlers_ = std::make_unique<Handlers>(Handlers{
       Handlers::Endpoint([raw = server.get()](mg_connection* connection) {

@@ -68,6 +68,7 @@ class MetricsServer final : public RelayProbe {
   std::string metrics_text() const;
 
   Clock clock_;
+  std::string listen_;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;

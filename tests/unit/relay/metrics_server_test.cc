@@ -245,5 +245,25 @@ TEST(MetricsServerStart, RefusesAnAddressAlreadyInUseAndSaysWhich) {
       << started.error().message();
 }
 
+// civetweb's listener looks at its stop flag only between polls that time out every 2 s; a stop
+// that waited for the poll would hold up every exit of the relay, a second signal's too.
+TEST(MetricsServerStop, ReturnsWithoutWaitingForTheListenersPoll) {
+  for (const std::string listen : {"127.0.0.1:0", "0.0.0.0:0"}) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto started = MetricsServer::start(listen, "1.2.3-test");
+      ASSERT_TRUE(started.ok()) << listen << ": " << started.error().message();
+      auto server = std::move(started).value();
+      // Served once: the listener is in its poll loop.
+      ASSERT_EQ(testing::http_get(server->port(), "/healthz").status, 200) << listen;
+      const auto stop_began = std::chrono::steady_clock::now();
+      server.reset();
+      const auto took = std::chrono::steady_clock::now() - stop_began;
+      EXPECT_LT(took, std::chrono::milliseconds(500))
+          << listen << ": the stop took "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace outbox
