@@ -150,6 +150,11 @@ class RelaySession : private DeliveryHandler {
   // Whether the stream may hold frames already received: the last read found one (not
   // kNeedInput). Such frames do not make the socket readable.
   bool frames_buffered_ = true;
+  // Before this time the loop does not wake for frames or reports: it is reading a trickle of
+  // small transactions (see kTrickleGap in relay_session.cc).
+  Time read_again_at_{};
+  // Whether the sink's descriptor said reports are waiting (true until a wait says otherwise).
+  bool sink_signalled_ = true;
   std::optional<StalledRecord> stalled_;
   bool backpressure_ = false;
   Time last_observed_{};

@@ -37,8 +37,13 @@ void RelaySession::retry_stalled() {
 }
 
 void RelaySession::serve_sink() {
-  deliveries_served_at_ = PgTimestamp::from_system(clock_.wall_now());
-  sink_.poll_deliveries(*this);
+  // The sink's descriptor says when reports are waiting; polling the sink without it is a system
+  // call per turn for nothing.
+  if (sink_signalled_ || sink_.wakeup_fd() < 0) {
+    sink_signalled_ = false;
+    deliveries_served_at_ = PgTimestamp::from_system(clock_.wall_now());
+    sink_.poll_deliveries(*this);
+  }
   retry_stalled();
   publish_dead_letters();
   if (const auto fatal = sink_.fatal_error()) end(SessionEnd::kSinkFatal, *fatal);

@@ -44,8 +44,14 @@ bench_build() {
   for name in "$@"; do "$OR_ROOT/bench/contenders/$name" setup >/dev/null; done
 }
 
+# The broker as Kafka's own start scripts run it (kafka-run-class.sh's KAFKA_HEAP_OPTS and
+# KAFKA_JVM_PERFORMANCE_OPTS), not the tests' quick-starting JVM without its optimizing compiler.
+BENCH_KAFKA_JVM_OPTS="-Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15"
+
 bench_servers_up() {
   BENCH_STATE=$1
+  export OR_KAFKA_JVM_OPTS=$BENCH_KAFKA_JVM_OPTS
   "$OR_ROOT/scripts/local-env" --state "$BENCH_STATE" destroy
   bench_log "starting PostgreSQL and Kafka in $BENCH_STATE"
   eval "$("$OR_ROOT/scripts/local-env" --state "$BENCH_STATE" up)"
@@ -69,7 +75,8 @@ bench_servers_down() {
 # A run: its own table (the default outbox DDL, no publication), topic (6 partitions,
 # LogAppendTime) and work directory.
 bench_new_run() {
-  BENCH_RUN=$1
+  # A contender's name may have a dash; SQL names and BENCH_RUN's contract do not.
+  BENCH_RUN=${1//-/_}
   BENCH_TABLE=public.outbox_$BENCH_RUN
   BENCH_TOPIC=bench.$BENCH_RUN
   BENCH_WORK=$BENCH_STATE/runs/$BENCH_RUN

@@ -182,12 +182,14 @@ kafka_ready() {
   [ -n "$port" ] && timeout 10 kcat -L -b "127.0.0.1:$port" -m 5 2>/dev/null | grep -q 'broker 1 at'
 }
 
-# The JVM command line of a Kafka tool or the broker: a small heap suits a single test broker.
-# Sets the array kafka_java.
+# The JVM command line of a Kafka tool or the broker: a small heap and quick start-up suit a
+# single test broker. OR_KAFKA_JVM_OPTS replaces these options (the benchmarks run the broker
+# with the JIT and collector Kafka's own start scripts use). Sets the array kafka_java.
 kafka_java_command() {
-  local home
+  local home jvm_options
   home=$(kafka_home)
-  kafka_java=(java -Xms256m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  read -r -a jvm_options <<<"${OR_KAFKA_JVM_OPTS:--Xms256m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+  kafka_java=(java "${jvm_options[@]}" -Djava.awt.headless=true \
     "-Dlog4j2.configurationFile=$home/log4j2.properties" "-Dkafka.logs.dir=$home/logs" \
     -cp "$OR_KAFKA_LIBS/*")
 }

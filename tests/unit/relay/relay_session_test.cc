@@ -441,6 +441,102 @@ TEST(Session, ALostConnectionWaitsBoundedlyForDeliveriesBeforeReconnecting) {
   EXPECT_EQ(h.clock.elapsed(), milliseconds(100) + kReconnectDrainTimeout);
 }
 
+// --- waking up -----------------------------------------------------------------------------------
+
+using std::chrono::microseconds;
+
+// Pushes a transaction of one event `id`, ending at `end`, at `after` from the start.
+void transaction_at(SessionHarness& h, microseconds after, Lsn end, std::string_view id) {
+  auto frames = h.stream.transaction_frames(end, {id});
+  h.clock.at(after, [&h, frames = std::move(frames)]() mutable {
+    for (auto& frame : frames) h.stream.push(std::move(frame));
+  });
+}
+
+TEST(Session, ReadsATrickleOfSmallTransactionsTogetherAfterAMillisecond) {
+  SessionHarness h(session_config());
+  transaction_at(h, microseconds(0), kFirst, "e1");
+  transaction_at(h, microseconds(200), kSecond, "e2");
+  transaction_at(h, microseconds(400), kThird, "e3");
+  h.stop_at(milliseconds(20));
+  h.clock.at(milliseconds(10), [&] { h.sink.deliver_all(); });
+
+  const SessionResult result = h.run();
+
+  // e1 wakes the loop at once; e2 and e3, arriving within the next millisecond, are read in one
+  // turn when it is over instead of waking the loop once each.
+  EXPECT_THAT(h.sink.published_at,
+              ::testing::ElementsAre(microseconds(0), microseconds(1000), microseconds(1000)));
+  EXPECT_EQ(result.confirmed, kThird);
+}
+
+TEST(Session, ReadsTheRestOfAnOpenTransactionAtOnce) {
+  SessionHarness h(session_config());
+  auto frames = h.stream.transaction_frames(kFirst, {"e1", "e2"});
+  ASSERT_EQ(frames.size(), 5u);  // Begin, Relation, two Inserts, Commit
+  for (std::size_t i = 0; i < 3; ++i) h.stream.push(std::move(frames[i]));
+  h.clock.at(microseconds(200), [&] {
+    h.stream.push(std::move(frames[3]));
+    h.stream.push(std::move(frames[4]));
+  });
+  h.stop_at(milliseconds(20));
+  h.clock.at(milliseconds(10), [&] { h.sink.deliver_all(); });
+
+  const SessionResult result = h.run();
+
+  EXPECT_THAT(h.sink.published_at, ::testing::ElementsAre(microseconds(0), microseconds(200)));
+  EXPECT_EQ(result.confirmed, kFirst);
+}
+
+TEST(Session, ABacklogIsReadOnWithoutAGap) {
+  SessionHarness h(session_config());
+  // 40 transactions, 120 frames and more: not a trickle.
+  for (int i = 0; i < 40; ++i) {
+    h.stream.push_transaction(Lsn(0x2000 + 0x100 * i), {"b" + std::to_string(i)});
+  }
+  transaction_at(h, microseconds(200), Lsn(0x9000), "late");
+  h.stop_at(milliseconds(20));
+  h.clock.at(milliseconds(10), [&] { h.sink.deliver_all(); });
+
+  const SessionResult result = h.run();
+
+  ASSERT_EQ(h.sink.published_at.size(), 41u);
+  EXPECT_EQ(h.sink.published_at.back(), microseconds(200));
+  EXPECT_EQ(result.confirmed, Lsn(0x9000));
+}
+
+TEST(Session, ASignalEndsTheGapAtOnce) {
+  SessionHarness h(session_config());
+  transaction_at(h, microseconds(0), kFirst, "e1");
+  h.clock.at(microseconds(0), [&] { h.sink.deliver_all(); });
+  h.clock.at(microseconds(300), [&] {
+    h.signals.stop(h.clock.now());
+    h.signals.stop(h.clock.now());
+  });
+
+  const SessionResult result = h.run();
+
+  EXPECT_EQ(result.end, SessionEnd::kStopped);
+  EXPECT_EQ(h.clock.elapsed_us(), microseconds(300));
+}
+
+TEST(Session, ServesTheSinkOnlyWhenItSignalsReports) {
+  SessionHarness h(session_config());
+  h.stream.push_transaction(kFirst, {"e1"});
+  // Keepalives wake the loop twenty times; the sink has something to report once.
+  for (int i = 1; i <= 20; ++i) {
+    h.clock.at(milliseconds(10 * i), [&] { h.stream.push(keepalive_frame(kFirst, false)); });
+  }
+  h.clock.at(milliseconds(105), [&] { h.sink.deliver_all(); });
+  h.stop_at(milliseconds(300));
+
+  const SessionResult result = h.run();
+
+  EXPECT_EQ(result.confirmed, kFirst);
+  // Once at the start (nothing is known yet), once for the report.
+  EXPECT_EQ(h.sink.polls, 2);
+}
+
 // --- keepalives
 // ------------------------------------------------------------------------------------
 

@@ -6,8 +6,11 @@
 //   h.clock.at(std::chrono::milliseconds(100), [&] { h.signals.stop(h.clock.now()); });
 //   const SessionResult result = h.run();
 //
-// The clock moves only when the session waits: a wait with nothing ready jumps to the end of its
-// timeout or to the next scripted action, whichever comes first, and runs the actions due.
+// The clock moves only when the session waits: a wait with nothing ready runs the scripted
+// actions in time order until one makes a descriptor it waits on ready, or its timeout ends, as
+// a real poll() would. Each scripted part has a real descriptor that is ready when a real one
+// would be: the stream's when frames arrived that the session has not taken in, the signals'
+// when a signal came, the sink's when reports wait.
 #pragma once
 
 #include <sys/eventfd.h>
@@ -33,6 +36,28 @@
 
 namespace outbox::testing {
 
+// A descriptor that polls readable between set() and clear() (an eventfd).
+class ReadyFlag {
+ public:
+  ReadyFlag() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ReadyFlag(const ReadyFlag&) = delete;
+  ReadyFlag& operator=(const ReadyFlag&) = delete;
+  ~ReadyFlag() { ::close(fd_); }
+  int fd() const { return fd_; }
+  void set() const {
+    const std::uint64_t one = 1;
+    (void)::write(fd_, &one, sizeof one);
+  }
+  void clear() const {
+    std::uint64_t count = 0;
+    while (::read(fd_, &count, sizeof count) > 0) {
+    }
+  }
+
+ private:
+  int fd_;
+};
+
 class SimulatedClock final : public LoopClock {
  public:
   SteadyTime now() const override { return now_; }
@@ -44,22 +69,30 @@ class SimulatedClock final : public LoopClock {
 
   int wait(std::span<pollfd> fds, std::chrono::milliseconds timeout) override {
     if (++waits_ > kMaxWaits) throw std::runtime_error("the session did not end in time");
-    if (const int ready = ::poll(fds.data(), fds.size(), 0); ready != 0) return ready;
-    SteadyTime until = now_ + timeout;
-    if (!actions_.empty() && actions_.begin()->first < until) until = actions_.begin()->first;
+    const SteadyTime until = now_ + timeout;
+    while (true) {
+      if (const int ready = ::poll(fds.data(), fds.size(), 0); ready != 0) return ready;
+      if (actions_.empty() || actions_.begin()->first > until) break;
+      now_ = std::max(now_, actions_.begin()->first);
+      run_due();
+    }
     now_ = std::max(now_, until);
-    run_due();
-    return ::poll(fds.data(), fds.size(), 0);
+    return 0;
   }
 
   // Runs `action` once the clock reaches `after` from the start.
-  void at(std::chrono::milliseconds after, std::function<void()> action) {
+  void at(std::chrono::microseconds after, std::function<void()> action) {
     actions_.emplace(SteadyTime() + after, std::move(action));
   }
 
   std::chrono::milliseconds elapsed() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now_ - SteadyTime());
   }
+  std::chrono::microseconds elapsed_us() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(now_ - SteadyTime());
+  }
+  // How many times the session waited.
+  int waits() const { return waits_; }
 
  private:
   static constexpr int kMaxWaits = 200000;
@@ -77,9 +110,11 @@ class SimulatedClock final : public LoopClock {
   int waits_ = 0;
 };
 
+// Frames pushed arrive on the socket (it polls readable) and are taken in by consume_input(),
+// as libpq takes them from a real one; next_frame() returns only frames taken in.
 class ScriptedStream final : public ReplicationStream {
  public:
-  int socket() const override { return -1; }
+  int socket() const override { return arrived_.fd(); }
 
   Result<ReadStatus> next_frame(ReplicationFrame& frame) override {
     if (lost_) return Error{ErrorCode::kConnectionLost, "replication connection: reading: gone"};
@@ -92,7 +127,14 @@ class ScriptedStream final : public ReplicationStream {
     ++frames_read;
     return ReadStatus::kFrame;
   }
-  Result<void> consume_input() override { return {}; }
+  Result<void> consume_input() override {
+    arrived_.clear();
+    while (!arriving_.empty()) {
+      frames_.push_back(std::move(arriving_.front()));
+      arriving_.pop_front();
+    }
+    return {};
+  }
   Result<void> send_status(const StandbyStatusUpdate& update) override {
     if (lost_) return Error{ErrorCode::kConnectionLost, "replication connection: sending: gone"};
     updates.push_back(update);
@@ -102,23 +144,37 @@ class ScriptedStream final : public ReplicationStream {
   bool wants_write() const override { return false; }
   Result<void> flush() override { return {}; }
 
-  void push(std::string frame) { frames_.push_back(std::move(frame)); }
+  void push(std::string frame) {
+    arriving_.push_back(std::move(frame));
+    arrived_.set();
+  }
   // Begin, the outbox Relation (first time only), one Insert per id, Commit ending at `end`.
   void push_transaction(Lsn end, std::initializer_list<std::string_view> ids,
                         std::optional<std::string_view> aggregate_id = "a-1") {
+    for (auto& frame : transaction_frames(end, ids, aggregate_id)) push(std::move(frame));
+  }
+  // The frames push_transaction() pushes, for a test that sends them at different times.
+  std::vector<std::string> transaction_frames(
+      Lsn end, std::initializer_list<std::string_view> ids,
+      std::optional<std::string_view> aggregate_id = "a-1") {
+    std::vector<std::string> frames;
     const Lsn begin_at(end.value() - 0x40);
-    push(xlog_frame(begin_at, begin_message(Lsn(end.value() - 8), ++xid_)));
+    frames.push_back(xlog_frame(begin_at, begin_message(Lsn(end.value() - 8), ++xid_)));
     if (!relation_sent_) {
-      push(xlog_frame(begin_at, outbox_relation_message()));
+      frames.push_back(xlog_frame(begin_at, outbox_relation_message()));
       relation_sent_ = true;
     }
     for (const auto id : ids) {
-      push(xlog_frame(begin_at, outbox_insert_message(id, aggregate_id)));
+      frames.push_back(xlog_frame(begin_at, outbox_insert_message(id, aggregate_id)));
     }
-    push(xlog_frame(end, commit_message(Lsn(end.value() - 8), end)));
+    frames.push_back(xlog_frame(end, commit_message(Lsn(end.value() - 8), end)));
+    return frames;
   }
-  void lose_connection() { lost_ = true; }
-  std::size_t pending() const { return frames_.size(); }
+  void lose_connection() {
+    lost_ = true;
+    arrived_.set();  // a broken connection polls readable
+  }
+  std::size_t pending() const { return frames_.size() + arriving_.size(); }
 
   // What the session told the server, in order, and when (simulated time).
   std::vector<StandbyStatusUpdate> updates;
@@ -127,7 +183,9 @@ class ScriptedStream final : public ReplicationStream {
   std::size_t frames_read = 0;
 
  private:
-  std::deque<std::string> frames_;
+  std::deque<std::string> frames_;    // taken in
+  std::deque<std::string> arriving_;  // on the socket
+  ReadyFlag arrived_;
   bool relation_sent_ = false;
   bool lost_ = false;
   std::uint32_t xid_ = 700;
@@ -177,11 +235,13 @@ class ScriptedSink final : public Sink {
       return scripted;
     }
     published.push_back(held);
+    published_at.push_back(clock != nullptr ? clock->elapsed_us() : std::chrono::microseconds(-1));
     queued_.push_back(std::move(held));
     return {PublishStatus::kAccepted, {}};
   }
   int wakeup_fd() const override { return wakeup_; }
   void poll_deliveries(DeliveryHandler& handler) override {
+    ++polls;
     std::uint64_t count = 0;
     while (::read(wakeup_, &count, sizeof count) > 0) {
     }
@@ -235,7 +295,10 @@ class ScriptedSink final : public Sink {
     (void)::write(wakeup_, &one, sizeof one);
   }
 
-  std::vector<Held> published;  // every record accepted, in order
+  std::vector<Held> published;                          // every record accepted, in order
+  std::vector<std::chrono::microseconds> published_at;  // when each was accepted (simulated)
+  const SimulatedClock* clock = nullptr;
+  int polls = 0;  // poll_deliveries calls
   std::size_t queued() const { return queued_.size(); }
 
  private:
@@ -268,8 +331,11 @@ class ScriptedSink final : public Sink {
 
 class ScriptedSignals final : public Signals {
  public:
-  int fd() const override { return -1; }
-  int poll() override { return received_; }
+  int fd() const override { return pending_.fd(); }
+  int poll() override {
+    pending_.clear();
+    return received_;
+  }
   int received() const override { return received_; }
   int take_hangups() override { return std::exchange(hangups_, 0); }
   Clock::time_point stop_deadline() const override { return deadline_; }
@@ -277,12 +343,17 @@ class ScriptedSignals final : public Signals {
   // A SIGTERM at `now` (the simulated clock's).
   void stop(Clock::time_point now) {
     if (received_++ == 0) deadline_ = now + kStopTimeout;
+    pending_.set();
   }
-  void hang_up() { ++hangups_; }
+  void hang_up() {
+    ++hangups_;
+    pending_.set();
+  }
 
  private:
   int received_ = 0;
   int hangups_ = 0;
+  ReadyFlag pending_;
   Clock::time_point deadline_ = Clock::time_point::max();
 };
 
@@ -327,6 +398,7 @@ struct SessionHarness {
     ::unsetenv("NOTIFY_SOCKET");
     ::unsetenv("WATCHDOG_USEC");
     stream.clock = &clock;
+    sink.clock = &clock;
   }
 
   SessionResult run() {
