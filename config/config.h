@@ -66,6 +66,8 @@ struct SinkConfig {
   PermanentErrorPolicy on_permanent_error = PermanentErrorPolicy::kHalt;
   std::string dlq_topic = "outbox.DLQ";
   std::size_t max_in_flight_events = 100000;
+  // Key, value and headers of the events in flight, summed.
+  std::size_t max_in_flight_bytes = 16 * 1024 * 1024;
 };
 
 struct MetricsConfig {

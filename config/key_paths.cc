@@ -17,6 +17,7 @@ constexpr std::uint64_t kMaxStatusIntervalMs = 86'400'000;
 // Each event in flight holds its record in librdkafka's queue; ten million is already far beyond
 // any sensible memory budget.
 constexpr std::uint64_t kMaxInFlightEvents = 10'000'000;
+constexpr std::uint64_t kMaxInFlightBytes = 16ULL * 1024 * 1024 * 1024;
 
 std::string parse_text(std::string_view text, std::string& field) {
   field = std::string(text);
@@ -72,11 +73,12 @@ std::string parse_milliseconds(std::string_view text, std::chrono::milliseconds&
   return {};
 }
 
-std::string parse_in_flight(std::string_view text, std::size_t& field) {
+std::string parse_in_flight(std::string_view text, std::size_t& field,
+                            std::uint64_t most = kMaxInFlightEvents) {
   std::uint64_t value = 0;
   if (!read_positive(text, value)) return "expected a positive integer, got " + quoted(text);
-  if (value > kMaxInFlightEvents) {
-    return "expected at most " + std::to_string(kMaxInFlightEvents) + ", got " + quoted(text);
+  if (value > most) {
+    return "expected at most " + std::to_string(most) + ", got " + quoted(text);
   }
   field = static_cast<std::size_t>(value);
   return {};
@@ -144,7 +146,7 @@ std::string print_bool(bool value) { return value ? "true" : "false"; }
 using C = Config;
 using T = std::string_view;
 
-const std::array<KeySpec, 27> kKeys{{
+const std::array<KeySpec, 28> kKeys{{
     {"source.dsn", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.source.dsn); },
      [](const C& c) { return c.source.dsn; }},
     {"source.table", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.source.table); },
@@ -215,6 +217,9 @@ const std::array<KeySpec, 27> kKeys{{
     {"sink.max_in_flight_events", KeyKind::kScalar,
      [](T t, C& c) { return parse_in_flight(t, c.sink.max_in_flight_events); },
      [](const C& c) { return std::to_string(c.sink.max_in_flight_events); }},
+    {"sink.max_in_flight_bytes", KeyKind::kScalar,
+     [](T t, C& c) { return parse_in_flight(t, c.sink.max_in_flight_bytes, kMaxInFlightBytes); },
+     [](const C& c) { return std::to_string(c.sink.max_in_flight_bytes); }},
     {"metrics.listen", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.metrics.listen); },
      [](const C& c) { return c.metrics.listen; }},
     {"log.level", KeyKind::kScalar, [](T t, C& c) { return parse_log_level_key(t, c.log.level); },

@@ -39,6 +39,7 @@ RelaySession::RelaySession(const Config& config, std::unique_ptr<ReplicationStre
       schedule_(config.source.status_interval, config.source.liveness_timeout, start,
                 services.clock.now()),
       in_flight_limit_(config.sink.max_in_flight_events),
+      in_flight_bytes_limit_(config.sink.max_in_flight_bytes),
       policy_(config, dead_letters_, log_),
       sink_failures_seen_(services.sink.connection_failures()) {}
 
@@ -60,7 +61,9 @@ bool RelaySession::paused() {
   const std::size_t committed_entries = tracker_.entries() - (tracker_.transaction_open() ? 1 : 0);
   const bool over = in_flight_limit_.over(
       std::max({tracker_.in_flight_events(), sink_.in_flight(), committed_entries}));
-  return stalled_.has_value() || !dead_letters_.empty() || over;
+  // Both gates see every turn, so that each keeps its hysteresis.
+  const bool over_bytes = in_flight_bytes_limit_.over(in_flight_bytes_);
+  return stalled_.has_value() || !dead_letters_.empty() || over || over_bytes;
 }
 
 void RelaySession::end(SessionEnd end, std::string reason) {

@@ -144,6 +144,9 @@ class RelaySession : private DeliveryHandler {
   FrameReader reader_;
   StatusSchedule schedule_;
   InFlightLimit in_flight_limit_;
+  InFlightLimit in_flight_bytes_limit_;
+  // record_bytes() of this session's events in flight.
+  std::size_t in_flight_bytes_ = 0;
   DeadLetterQueue dead_letters_;
   FailurePolicy policy_;
 

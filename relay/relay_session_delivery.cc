@@ -12,6 +12,7 @@ void RelaySession::publish_event(const MappedEvent& event, DeliveryTicket ticket
   switch (outcome.status) {
     case PublishStatus::kAccepted:
       ++stats_.events_published;
+      in_flight_bytes_ += record_bytes(event.record);
       return;
     case PublishStatus::kQueueFull:
       stalled_ = StalledRecord{std::move(frame), event, ticket};
@@ -52,6 +53,12 @@ void RelaySession::serve_sink() {
 void RelaySession::on_delivery(const DeliveryReport& report) {
   const SessionTicket ticket = SessionTicket::decode(report.ticket);
   if (ticket.generation != generation_) return;  // an earlier session's record
+  if (!ticket.dead_letter) {
+    // A report carries the record as sent, so the sizes match what publish_event() added; with
+    // nothing of the session in flight the count is zero whatever a sink reported.
+    in_flight_bytes_ -= std::min(in_flight_bytes_, record_bytes(report.record));
+    if (tracker_.in_flight_events() <= 1) in_flight_bytes_ = 0;
+  }
   if (!report.delivered && report.failure == DeliveryFailure::kAbandoned) {
     // Purged by a fatal producer error: Kafka never judged the record. No policy applies; the
     // event stays pending, so nothing past it is confirmed, and the restarted pipeline sends it.

@@ -23,6 +23,11 @@ constexpr std::array kDefaults{
     // Back-pressure comes from the relay's max_in_flight_events; this only keeps librdkafka's
     // own limit out of the way (QUEUE_FULL is still handled).
     ProducerDefault{"queue.buffering.max.messages", "", "1000000", ""},
+    // With Nagle's algorithm on (librdkafka's default), a produce request sent while an earlier
+    // one is unacknowledged waits for the broker's TCP acknowledgement: with one request per
+    // partition, every partition after the first can wait a delayed ACK. Kafka's own clients
+    // always set TCP_NODELAY.
+    ProducerDefault{"socket.nagle.disable", "", "true", ""},
 };
 
 std::string get(rd_kafka_conf_t* conf, const char* name) {

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "sinks/kafka_properties.h"
+#include "sinks/topic_warmup.h"
 
 namespace outbox {
 namespace {
@@ -104,11 +105,8 @@ DeliveryFailure classify_failure(rd_kafka_resp_err_t error, bool producer_fatal)
 }
 
 std::string describe_size(const OutgoingRecord& record) {
-  std::size_t header_bytes = 0;
-  for (const RecordHeader& header : record.headers) {
-    header_bytes += header.name.size() + header.value.size();
-  }
-  const std::size_t total = record.key.size() + record.value.size() + header_bytes;
+  const std::size_t total = record_bytes(record);
+  const std::size_t header_bytes = total - record.key.size() - record.value.size();
   return std::to_string(total) + " bytes (key " + std::to_string(record.key.size()) + ", value " +
          std::to_string(record.value.size()) + ", headers " + std::to_string(header_bytes) + ")";
 }
@@ -145,6 +143,7 @@ class KafkaSink final : public Sink {
   const std::string bootstrap_servers_;
   const std::int64_t message_max_bytes_;
   KafkaPtr producer_;
+  std::optional<kafka::TopicWarmup> warmup_;  // destroyed before the producer
   QueuePtr main_queue_;
   UniqueFd wakeup_;
 
@@ -186,6 +185,7 @@ Result<std::unique_ptr<Sink>> KafkaSink::create(
                  std::string("cannot create the Kafka producer: ") + error);
   }
   conf->conf.release();  // owned by the producer now
+  sink->warmup_.emplace(sink->producer_.get());
 
   const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) {
@@ -214,6 +214,7 @@ KafkaSink::~KafkaSink() {
     rd_kafka_queue_io_event_enable(main_queue_.get(), -1, nullptr, 0);
     main_queue_.reset();
   }
+  warmup_.reset();
   if (producer_) {
     if (!in_flight_.empty()) {
       kLog.warn("destroying the Kafka producer with records in flight; they are abandoned",
@@ -259,6 +260,7 @@ PublishOutcome KafkaSink::publish(const OutgoingRecord& record, DeliveryTicket t
 
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
     (void)headers.release();  // the message owns them now
+    warmup_->saw(topic_);
     return {PublishStatus::kAccepted, {}};
   }
   in_flight_.erase(entry.self);

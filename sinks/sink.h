@@ -28,6 +28,14 @@ struct OutgoingRecord {
   std::int64_t timestamp_ms = 0;  // Unix milliseconds; 0 lets the sink pick the current time
 };
 
+// What a record's key, value and headers (names and values) add up to, in bytes.
+inline std::size_t record_bytes(const OutgoingRecord& record) {
+  std::size_t bytes = record.key.size() + record.value.size();
+  for (const RecordHeader& header : record.headers)
+    bytes += header.name.size() + header.value.size();
+  return bytes;
+}
+
 // Chosen by the relay; handed back with the record's delivery report.
 using DeliveryTicket = std::uint64_t;
 

@@ -213,6 +213,30 @@ TEST(KafkaSinkIntegration, PublishesAThousandRecordsThatComeBackIntactAndInOrder
   EXPECT_GT(partitions.size(), 1u) << "17 keys all landed in one of 4 partitions";
 }
 
+// librdkafka looks up a topic it has not seen before only at its topic scan, once a second from
+// the producer's creation; the sink asks for the topic's metadata at its first record instead.
+TEST(KafkaSinkIntegration, TheFirstRecordToATopicDoesNotWaitForLibrdkafkasTopicScan) {
+  const std::string topic = unique_name("firstrecord");
+  create_topic(topic, 3);
+  // Without idempotence: a new broker may make the producer retry for its id, which is not what
+  // this measures.
+  auto sink = make_kafka_sink(
+      {{"bootstrap.servers", services().kafka_bootstrap}, {"enable.idempotence", "false"}});
+  ASSERT_TRUE(sink.ok()) << sink.error().message();
+  ASSERT_TRUE((*sink)->probe(10s).ok());  // connected: what is left is the topic's lookup
+
+  RecordingHandler handler;
+  const auto published = std::chrono::steady_clock::now();
+  ASSERT_EQ((*sink)->publish({topic, "k", "v", {}, 0}, 1).status, PublishStatus::kAccepted);
+  ASSERT_TRUE(await_reports(**sink, handler, 1, 30s));
+  const auto took = std::chrono::steady_clock::now() - published;
+
+  EXPECT_TRUE(handler.reports[0].delivered) << handler.reports[0].error;
+  EXPECT_LT(took, 500ms) << "delivered after "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                         << " ms";
+}
+
 TEST(KafkaSinkIntegration, ProbeSucceedsAgainstTheBroker) {
   auto sink = make_kafka_sink({{"bootstrap.servers", services().kafka_bootstrap}});
   ASSERT_TRUE(sink.ok()) << sink.error().message();

@@ -267,6 +267,69 @@ TEST(Session, BackPressureStopsReadingAtTheLimitAndResumesATenthBelowIt) {
   EXPECT_GT(h.probe.backpressure_time.count(), 0.0);
 }
 
+std::size_t held_bytes(const ScriptedSink::Held& held) {
+  std::size_t bytes = held.key.size() + held.value.size();
+  for (const auto& [name, value] : held.headers) bytes += name.size() + value.size();
+  return bytes;
+}
+
+TEST(Session, BackPressureAlsoStopsReadingAtTheByteLimit) {
+  // Every event of the test has the same size; a first session measures it.
+  std::size_t event_bytes = 0;
+  {
+    SessionHarness probe(session_config());
+    probe.stream.push_transaction(kFirst, {"e00"});
+    probe.stop_at(milliseconds(10));
+    probe.clock.at(milliseconds(5), [&] { probe.sink.deliver_all(); });
+    probe.run();
+    ASSERT_EQ(probe.sink.published.size(), 1u);
+    event_bytes = held_bytes(probe.sink.published[0]);
+  }
+  Config config = session_config();
+  config.sink.max_in_flight_bytes = 10 * event_bytes;
+  SessionHarness h(config);
+  std::vector<std::string> ids;
+  for (int i = 10; i < 40; ++i) ids.push_back("e" + std::to_string(i));
+  h.stream.push(xlog_frame(kSecond, begin_message(kSecond, 900)));
+  h.stream.push(xlog_frame(kSecond, outbox_relation_message()));
+  for (const auto& id : ids) h.stream.push(xlog_frame(kSecond, outbox_insert_message(id)));
+  h.stream.push(xlog_frame(kSecond, commit_message(kSecond, Lsn(kSecond.value() + 8))));
+  std::vector<std::size_t> published_at;
+  auto note = [&] { published_at.push_back(h.sink.published.size()); };
+  h.clock.at(milliseconds(40), note);
+  h.clock.at(milliseconds(50), [&] { h.sink.deliver(1); });
+  h.clock.at(milliseconds(90), note);
+  for (int t = 100; t <= 500; t += 50) {
+    h.clock.at(milliseconds(t), [&] { h.sink.deliver_all(); });
+  }
+  h.stop_at(milliseconds(600));
+
+  const SessionResult result = h.run();
+
+  // Ten events' bytes in flight: reading stopped. Nine after one delivery: a tenth of the limit
+  // below it, so reading resumes, up to the limit again.
+  EXPECT_EQ(published_at, (std::vector<std::size_t>{10, 11}));
+  EXPECT_EQ(h.sink.published.size(), 30u);
+  EXPECT_EQ(result.confirmed, Lsn(kSecond.value() + 8));
+}
+
+TEST(Session, AnEventLargerThanTheByteLimitStillGoesAlone) {
+  Config config = session_config();
+  config.sink.max_in_flight_bytes = 1;
+  SessionHarness h(config);
+  h.stream.push_transaction(kFirst, {"e1", "e2", "e3"});
+  std::vector<std::size_t> published_at;
+  h.clock.at(milliseconds(40), [&] { published_at.push_back(h.sink.published.size()); });
+  for (int t = 50; t <= 300; t += 50) h.clock.at(milliseconds(t), [&] { h.sink.deliver_all(); });
+  h.stop_at(milliseconds(400));
+
+  const SessionResult result = h.run();
+
+  EXPECT_EQ(published_at, (std::vector<std::size_t>{1}));
+  EXPECT_EQ(h.sink.published.size(), 3u);
+  EXPECT_EQ(result.confirmed, kFirst);
+}
+
 TEST(Session, AQueueFullRecordWaitsAndIsPublishedOnceThereIsRoom) {
   SessionHarness h(session_config());
   h.sink.refuse(PublishStatus::kQueueFull, "Local: Queue full", "e2", /*times=*/3);

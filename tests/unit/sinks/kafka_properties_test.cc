@@ -43,6 +43,7 @@ TEST(KafkaProperties, AppliesTheRelayDefaultsWhenTheOperatorSetsNone) {
   EXPECT_EQ(get(*conf, "acks"), "-1");  // librdkafka's spelling of all
   EXPECT_EQ(get(*conf, "message.timeout.ms"), "0");
   EXPECT_EQ(get(*conf, "queue.buffering.max.messages"), "1000000");
+  EXPECT_EQ(get(*conf, "socket.nagle.disable"), "true");
   EXPECT_TRUE(conf->warnings.empty());
   EXPECT_EQ(conf->bootstrap_servers, "127.0.0.1:9092");
   EXPECT_EQ(conf->message_max_bytes, 1'000'000);
