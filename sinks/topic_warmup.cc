@@ -26,18 +26,13 @@ TopicWarmup::~TopicWarmup() {
 }
 
 void TopicWarmup::saw(std::string_view topic) {
-  if (seen_.size() >= kMostTopics || seen_.contains(std::string(topic))) return;
+  if (seen_.size() >= kMostTopics || seen_.contains(topic)) return;
   seen_.emplace(topic);
   {
     std::lock_guard lock(mutex_);
     queued_.emplace_back(topic);
   }
   wake_.notify_one();
-}
-
-std::size_t TopicWarmup::requests_done() const {
-  std::lock_guard lock(mutex_);
-  return done_;
 }
 
 void TopicWarmup::serve(const std::stop_token& stop) {
@@ -59,8 +54,6 @@ void TopicWarmup::serve(const std::stop_token& stop) {
       }
       rd_kafka_topic_destroy(handle);
     }
-    std::lock_guard lock(mutex_);
-    ++done_;
   }
 }
 

@@ -34,18 +34,22 @@ class TopicWarmup {
   // Called for every record published: a name not seen before is queued for a request.
   void saw(std::string_view topic);
 
-  // Requests answered or timed out (for tests).
-  std::size_t requests_done() const;
-
  private:
   void serve(const std::stop_token& stop);
 
+  // Finds a topic by the record's string_view, without a copy per record.
+  struct TopicHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view topic) const {
+      return std::hash<std::string_view>{}(topic);
+    }
+  };
+
   rd_kafka_s* producer_;
-  std::unordered_set<std::string> seen_;  // the relay's thread only
-  mutable std::mutex mutex_;
+  std::unordered_set<std::string, TopicHash, std::equal_to<>> seen_;  // the relay's thread only
+  std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<std::string> queued_;
-  std::size_t done_ = 0;
   std::jthread worker_;
 };
 
