@@ -237,16 +237,21 @@ void RelaySession::wait() {
     // looked at without waiting once it is over.
     pollfd signal_fd{signals_.fd(), POLLIN, 0};
     const auto gap = std::min(timeout, wait_timeout(read_again_at_, now));
-    if (clock_.wait(std::span(&signal_fd, 1), gap) != 0) return;
+    if (clock_.wait(std::span(&signal_fd, 1), gap) != 0) {
+      signals_signalled_ = true;
+      return;
+    }
     timeout = std::chrono::milliseconds(0);
   }
   sink_signalled_ = true;  // unless the wait says otherwise
+  signals_signalled_ = true;
   if (clock_.wait(std::span(fds, count), timeout) < 0) {
     if (errno != EINTR)
       end(SessionEnd::kConnectionLost, std::string("poll: ") + std::strerror(errno));
     return;
   }
   if (sink_.wakeup_fd() >= 0) sink_signalled_ = (fds[1].revents & POLLIN) != 0;
+  signals_signalled_ = (fds[count - 1].revents & POLLIN) != 0;
   if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
     if (auto consumed = stream_->consume_input(); !consumed.ok()) {
       end(consumed.error());

@@ -158,6 +158,8 @@ class RelaySession : private DeliveryHandler {
   Time read_again_at_{};
   // Whether the sink's descriptor said reports are waiting (true until a wait says otherwise).
   bool sink_signalled_ = true;
+  // Whether the signal descriptor may be readable (true until a wait says otherwise).
+  bool signals_signalled_ = true;
   std::optional<StalledRecord> stalled_;
   bool backpressure_ = false;
   Time last_observed_{};

@@ -5,8 +5,14 @@
 namespace outbox {
 
 void RelaySession::serve_signals() {
+  // Read the signal descriptor only when the wait found it readable: reading it every turn was
+  // a system call a turn that found nothing.
+  if (signals_signalled_ || signals_.fd() < 0) {
+    signals_signalled_ = false;
+    signals_.poll();
+  }
   report_hangups(signals_, log_);
-  if (signals_.poll() > 0 && !stopping_) {
+  if (signals_.received() > 0 && !stopping_) {
     stopping_ = true;
     stop_deadline_ = signals_.stop_deadline();
     systemd_.stopping("stopping: waiting for " + std::to_string(sink_.in_flight()) +

@@ -9,11 +9,10 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
-#include <list>
 #include <vector>
 
 #include "common/log.h"
+#include "sinks/in_flight_records.h"
 #include "sinks/kafka_properties.h"
 #include "sinks/topic_warmup.h"
 
@@ -147,16 +146,7 @@ class KafkaSink final : public Sink {
   QueuePtr main_queue_;
   UniqueFd wakeup_;
 
-  // One entry per record in flight; its address is the record's librdkafka opaque. It keeps the
-  // timestamp sent, because librdkafka reports -1 for a failed record and the broker's
-  // LogAppendTime (if any) for a delivered one, and a report carries the record as sent. Tickets
-  // need not be unique (the relay gives every event of a transaction the same one).
-  struct InFlight {
-    DeliveryTicket ticket;
-    std::int64_t timestamp_ms;
-    std::list<InFlight>::iterator self;
-  };
-  std::list<InFlight> in_flight_;
+  InFlightRecords in_flight_;
   DeliveryHandler* handler_ = nullptr;  // set while poll_deliveries() serves reports
   std::string topic_;                   // publish()'s NUL-terminated copy of the topic
   std::vector<RecordHeader> report_headers_;
@@ -249,8 +239,7 @@ PublishOutcome KafkaSink::publish(const OutgoingRecord& record, DeliveryTicket t
   }
 
   // Entered before producev(), whose opaque is the entry; removed again if it fails.
-  InFlight& entry = in_flight_.emplace_back(InFlight{ticket, timestamp_ms, {}});
-  entry.self = std::prev(in_flight_.end());
+  InFlightRecord& entry = in_flight_.add(ticket, timestamp_ms);
   const rd_kafka_resp_err_t error = rd_kafka_producev(
       producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
       RD_KAFKA_V_KEY(non_null(record.key), record.key.size()),
@@ -263,7 +252,7 @@ PublishOutcome KafkaSink::publish(const OutgoingRecord& record, DeliveryTicket t
     warmup_->saw(topic_);
     return {PublishStatus::kAccepted, {}};
   }
-  in_flight_.erase(entry.self);
+  in_flight_.remove(entry);
   // On failure the headers stay ours, and `headers` destroys them.
   switch (error) {
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
@@ -293,9 +282,9 @@ PublishOutcome KafkaSink::publish(const OutgoingRecord& record, DeliveryTicket t
 }
 
 void KafkaSink::clear_wakeup() const {
+  // One read returns the eventfd's whole count and resets it to zero.
   std::uint64_t count = 0;
-  while (::read(wakeup_.get(), &count, sizeof count) > 0) {
-  }
+  [[maybe_unused]] const auto read = ::read(wakeup_.get(), &count, sizeof count);
 }
 
 void KafkaSink::poll_deliveries(DeliveryHandler& handler) {
@@ -350,10 +339,10 @@ void KafkaSink::on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* messag
 }
 
 void KafkaSink::report(const rd_kafka_message_t& message) {
-  const auto* entry = static_cast<const InFlight*>(message._private);
-  const DeliveryTicket ticket = entry->ticket;
-  const std::int64_t timestamp_ms = entry->timestamp_ms;
-  in_flight_.erase(entry->self);
+  auto& entry = *static_cast<InFlightRecord*>(message._private);
+  const DeliveryTicket ticket = entry.ticket;
+  const std::int64_t timestamp_ms = entry.timestamp_ms;
+  in_flight_.remove(entry);
   if (handler_ == nullptr) return;  // being destroyed: nobody is listening
 
   report_headers_.clear();
