@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include "common/log.h"
+#include "relay/allocator.h"
 #include "relay/backoff.h"
 #include "relay/commands.h"
 #include "relay/error_disposition.h"
@@ -204,8 +205,9 @@ bool Supervisor::sleep_or_signal(std::chrono::milliseconds delay) {
 }  // namespace
 
 int run_command(const Config& config, const SinkFactory& make_sink) {
-  kLog.info("outbox-relay starting",
-            {{"version", OUTBOX_RELAY_VERSION}, {"librdkafka", kafka_client_version()}});
+  kLog.info("outbox-relay starting", {{"version", OUTBOX_RELAY_VERSION},
+                                      {"librdkafka", kafka_client_version()},
+                                      {"allocator", allocator_name()}});
   auto signals = SignalWatch::install();
   if (!signals.ok()) {
     kLog.error("cannot install signal handling", {{"error", signals.error().message()}});

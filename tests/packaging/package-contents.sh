@@ -67,6 +67,8 @@ if [ -f "$source_dir/.local/librdkafka/lib/librdkafka.a" ]; then
 else
   grep -qxF librdkafka1 <<<"$depends_names" || fail "Depends lacks librdkafka1: $depends"
 fi
+# The Release build links jemalloc, which replaces malloc for the whole process.
+grep -qxF libjemalloc2 <<<"$depends_names" || fail "Depends lacks libjemalloc2: $depends"
 ok "control: outbox-relay $version $arch; Depends: $depends"
 
 # Files, with their modes.
@@ -128,6 +130,15 @@ fi
 cmp -s "$root/lib/systemd/system/outbox-relay.service" \
   "$source_dir/packaging/systemd/outbox-relay.service" || fail "the packaged unit differs"
 ok "the packaged binary runs: $out"
+
+# It runs with jemalloc (docs/memory.md): its first log line says which allocator serves malloc.
+# Nothing listens on port 1: the relay logs that line, fails to connect, and is stopped.
+out=$(env -i PATH="$PATH" timeout -s INT 5 "$root/usr/bin/outbox-relay" run \
+  --config "$root/etc/outbox-relay/relay.yaml" --set metrics.listen= \
+  --set source.dsn="host=127.0.0.1 port=1 dbname=x connect_timeout=1" 2>&1 || true)
+grep -q 'outbox-relay starting .*allocator="jemalloc [0-9]' <<<"$out" ||
+  fail "the packaged relay does not run with jemalloc; its log: $out"
+ok "the packaged relay runs with jemalloc"
 
 # The default configuration loads (exit 2 would mean it does not). check then fails to reach
 # PostgreSQL at 127.0.0.1:5432 (exit 1); the stdout sink spares a 10 s Kafka probe.
