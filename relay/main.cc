@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "relay/commands.h"
+#include "relay/pg_connection.h"
 #include "sinks/kafka_sink.h"
 
 extern char** environ;
@@ -71,6 +72,12 @@ int main(int argc, char** argv) {
   auto config = load_config(sources);
   if (!config.ok()) {
     std::cerr << "outbox-relay: invalid configuration:\n" << config.error().message() << "\n";
+    return kExitUsage;
+  }
+  // A DSN libpq cannot parse is a configuration error like any other: refused before anything
+  // starts, never retried.
+  if (auto dsn = PgConnection::check_conninfo(config->source.dsn); !dsn.ok()) {
+    std::cerr << "outbox-relay: invalid configuration:\n" << dsn.error().message() << "\n";
     return kExitUsage;
   }
   set_log_level(config->log.level);

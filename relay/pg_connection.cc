@@ -92,21 +92,24 @@ std::string without_quoted_text(std::string_view message) {
 
 }  // namespace
 
+Result<void> PgConnection::check_conninfo(const std::string& conninfo) {
+  if (!is_connection_string(conninfo)) return {};
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (options == nullptr) {
+    const std::string why = parse_error != nullptr ? trim(parse_error) : "out of memory";
+    PQfreemem(parse_error);
+    return Error{ErrorCode::kInvalidConfig,
+                 "source.dsn is not a valid libpq connection string: " + without_quoted_text(why) +
+                     " (the quoted part is left out: it may be a secret)"};
+  }
+  PQconninfoFree(options);
+  return {};
+}
+
 Result<PgConnection> PgConnection::connect(const std::string& conninfo, Kind kind,
                                            const std::string& application_name) {
-  if (is_connection_string(conninfo)) {
-    char* parse_error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
-    if (options == nullptr) {
-      const std::string why = parse_error != nullptr ? trim(parse_error) : "out of memory";
-      PQfreemem(parse_error);
-      return Error{
-          ErrorCode::kServerRefused,
-          "source.dsn is not a valid libpq connection string: " + without_quoted_text(why) +
-              " (the quoted part is left out: it may be a secret)"};
-    }
-    PQconninfoFree(options);
-  }
+  if (auto parsed = check_conninfo(conninfo); !parsed.ok()) return std::move(parsed).error();
   // Pass the DSN as "dbname" with expand_dbname, so both key=value and URI forms work, and our
   // own keywords after it override the operator's.
   // connect_timeout comes first, so the operator's DSN can override it: an unreachable host must

@@ -26,9 +26,15 @@ class PgConnection {
  public:
   enum class Kind { kNormal, kReplication };
 
+  // Whether libpq can parse `conninfo` (the operator's DSN); kInvalidConfig with libpq's reason,
+  // without the piece of the DSN it quotes (it may be part of a password), when not. A DSN
+  // without "=" that is not a URI is a database name to libpq, and always parses.
+  static Result<void> check_conninfo(const std::string& conninfo);
+
   // Connects; `conninfo` is the operator's DSN (key=value or URI). A replication connection adds
-  // replication=database. Errors: kConnectionLost when worth retrying (server down, starting up,
-  // network), kServerRefused when not (authentication, unknown database or role).
+  // replication=database. Errors: kInvalidConfig for a DSN check_conninfo() refuses,
+  // kConnectionLost when worth retrying (server down, starting up, network), kServerRefused when
+  // not (authentication, unknown database or role).
   // TCP keepalives and a TCP user timeout are on by default (kTcpDefaults), so a dead peer is
   // noticed within about half a minute; the DSN's own keepalives* or tcp_user_timeout win.
   static Result<PgConnection> connect(const std::string& conninfo, Kind kind,

@@ -181,6 +181,23 @@ TEST(RelayCheck, AMissingConfigFileIsExitTwoNamingTheFile) {
   }
 }
 
+// A DSN libpq cannot parse is a configuration error: exit 2 before anything starts (the systemd
+// unit does not restart on 2), with libpq's reason but not the piece of the DSN it quotes.
+TEST(RelayCheck, AMalformedDsnIsExitTwoForEveryCommandWithoutTheSecret) {
+  const auto file = config_for("host=127.0.0.1 user=postgres password='hunter2 secret-tail",
+                               unique_name("slot"), services().kafka_bootstrap);
+  for (const std::string command : {"run", "check", "migrate", "status"}) {
+    SCOPED_TRACE(command);
+    const auto result = run({command, "--config", file});
+    EXPECT_EQ(result.status, 2) << printed(result);
+    EXPECT_THAT(result.err, HasSubstr("invalid configuration:\nsource.dsn is not a valid libpq "
+                                      "connection string: unterminated quoted string"))
+        << printed(result);
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr("hunter2"))) << printed(result);
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr("secret-tail"))) << printed(result);
+  }
+}
+
 TEST(RelayCheck, ABadSetValueAndAnUnknownEnvironmentVariableAreExitTwoNamingThem) {
   ScratchDatabase database("badset");
   const auto file = config_for(services().pg_conninfo(database.name()), unique_name("slot"),

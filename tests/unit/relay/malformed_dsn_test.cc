@@ -21,7 +21,10 @@ TEST(MalformedDsn, IsRefusedWithLibpqsReasonButNotThePieceItQuotes) {
     const auto connected = PgConnection::connect(dsn, PgConnection::Kind::kNormal);
     ASSERT_FALSE(connected.ok()) << dsn;
     const std::string& message = connected.error().message();
-    EXPECT_EQ(connected.error().code(), ErrorCode::kServerRefused) << message;
+    EXPECT_EQ(connected.error().code(), ErrorCode::kInvalidConfig) << message;
+    const auto checked = PgConnection::check_conninfo(dsn);
+    ASSERT_FALSE(checked.ok()) << dsn;
+    EXPECT_EQ(checked.error().message(), message);
     EXPECT_THAT(message, HasSubstr("source.dsn is not a valid libpq connection string"));
     EXPECT_THAT(message, Not(HasSubstr("secret-tail"))) << dsn << " leaked: " << message;
     EXPECT_THAT(message, Not(HasSubstr("hunter2"))) << dsn << " leaked: " << message;
