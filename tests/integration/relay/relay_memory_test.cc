@@ -1,17 +1,20 @@
-// Memory is bounded by sink.max_in_flight_events, not by transaction size: one transaction of
-// 200,000 outbox rows (about 60 MB of payload) reaches a relay allowed 1,000 events in flight
-// while its Kafka broker is down, so nothing it reads can leave; its peak resident set must grow
-// by a small fraction of the payload, and everything arrives once the broker is back.
+// Memory is bounded by what is in flight, not by transaction size: one transaction of 200,000
+// outbox rows (about 60 MB of payload) reaches a relay while its Kafka broker is down, so nothing
+// it reads can leave; its peak resident set must grow by a small fraction of the payload, and
+// everything arrives once the broker is back. Once with sink.max_in_flight_events as the bound
+// (1,000 events), once with sink.max_in_flight_bytes (2 MiB, with 100,000 events allowed).
 //
-// RELAY_MEMORY_TEST_MAX_IN_FLIGHT replaces the 1,000 to record figures for docs/memory.md; the
-// assertion then allows for it (see allowed_growth_kib). Not an OUTBOX_RELAY_ name: the relay
-// child inherits the environment and refuses OUTBOX_RELAY_ variables it does not know.
+// RELAY_MEMORY_TEST_MAX_IN_FLIGHT replaces the 1,000 of the first test to record figures for
+// docs/memory.md; the assertion then allows for it (see allowed_growth_kib). Not an OUTBOX_RELAY_
+// name: the relay child inherits the environment and refuses OUTBOX_RELAY_ variables it does not
+// know.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -27,6 +30,8 @@ using namespace std::chrono_literals;
 
 constexpr long kRows = 200'000;
 constexpr long kDefaultMaxInFlight = 1000;
+// Every payload of the transaction is at least this large (md5 repeated 8 times, and more).
+constexpr long kMinPayloadBytes = 280;
 
 long max_in_flight() {
   const char* text = std::getenv("RELAY_MEMORY_TEST_MAX_IN_FLIGHT");
@@ -43,13 +48,23 @@ std::string tail(const std::string& text, std::size_t size = 4000) {
   return text.size() <= size ? text : "..." + text.substr(text.size() - size);
 }
 
-TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
-  const long in_flight = max_in_flight();
-  ASSERT_GT(in_flight, 0);
+// What one run through an outage measured.
+struct OutageRun {
+  long baseline_kib = 0;      // VmHWM once streaming
+  long blocked_peak_kib = 0;  // VmHWM with the broker down and the relay paused
+  long peak_kib = 0;          // VmHWM once everything arrived
+  long payload_bytes = 0;
+  long in_flight_at_backpressure = -1;  // the "back-pressure on" line's in_flight
+  long growth_kib() const { return peak_kib - baseline_kib; }
+};
+
+// Writes the transaction with the relay's broker down, lets the relay reach back-pressure, starts
+// the broker again and waits for every record. `sink_limits` goes under the sink: key.
+void run_through_outage(const std::string& name, const std::string& sink_limits, OutageRun& run) {
   // A broker of the test's own, to stop it: the shared one serves every other test.
-  PrivateServices servers("memory");
+  PrivateServices servers(name);
   ASSERT_TRUE(servers.ok());
-  RelayFixture fixture("memory");
+  RelayFixture fixture(name);
   const std::string topic = fixture.topic("bulk");
   KafkaTopics kafka(servers.kafka_bootstrap());
   ASSERT_TRUE(kafka.create({topic}, 1));
@@ -61,12 +76,12 @@ TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
       (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : std::string()) +
       "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
   ::setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
-  auto relay = fixture.start_relay(
-      fixture.config_file("  max_in_flight_events: " + std::to_string(in_flight) + "\n"),
-      {"--set", "sink.kafka.bootstrap.servers=" + servers.kafka_bootstrap()});
+  auto relay =
+      fixture.start_relay(fixture.config_file(sink_limits),
+                          {"--set", "sink.kafka.bootstrap.servers=" + servers.kafka_bootstrap()});
   ASSERT_TRUE(relay->running()) << relay->err();
-  const long baseline_kib = relay->peak_rss_kib();
-  ASSERT_GT(baseline_kib, 0) << "cannot read the relay's VmHWM";
+  run.baseline_kib = relay->peak_rss_kib();
+  ASSERT_GT(run.baseline_kib, 0) << "cannot read the relay's VmHWM";
 
   // With the broker down every event the relay reads stays in flight: without its bound it
   // would read the whole transaction into librdkafka's queue.
@@ -87,19 +102,24 @@ TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
   ASSERT_EQ(volume.size(), 1u);
   std::istringstream fields(volume[0]);
   long rows = 0;
-  long payload_bytes = 0;
-  fields >> rows >> payload_bytes;
+  fields >> rows >> run.payload_bytes;
   ASSERT_EQ(rows, kRows);
-  ASSERT_GE(payload_bytes, kRows * 280) << "the payloads are smaller than this test is about";
+  ASSERT_GE(run.payload_bytes, kRows * kMinPayloadBytes)
+      << "the payloads are smaller than this test is about";
 
   EXPECT_TRUE(relay->wait_for_log("back-pressure on", 60s))
-      << "the relay never stopped reading at max_in_flight_events\n"
+      << "the relay never stopped reading at its in-flight limit\n"
       << tail(relay->err());
   // A relay that ignored the bound would go on reading the transaction: give it the time it
   // would need (it reads the whole transaction in about 5 s when deliveries flow). A fixed wait
   // on purpose: that nothing more is read during it is what is measured.
   std::this_thread::sleep_for(3s);
-  const long blocked_peak_kib = relay->peak_rss_kib();
+  run.blocked_peak_kib = relay->peak_rss_kib();
+  std::smatch match;
+  const std::string log = relay->err();
+  if (std::regex_search(log, match, std::regex(R"(back-pressure on[^\n]* in_flight=([0-9]+))"))) {
+    run.in_flight_at_backpressure = std::stol(match[1]);
+  }
   ASSERT_TRUE(servers.start_kafka());
   const auto kafka_back_at = std::chrono::steady_clock::now();
 
@@ -112,7 +132,7 @@ TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
       150s, 500ms);
   const auto delivered_at = std::chrono::steady_clock::now();
   // VmHWM only grows: read it before the process goes.
-  const long peak_kib = relay->peak_rss_kib();
+  run.peak_kib = relay->peak_rss_kib();
 
   relay->signal(SIGTERM);
   const auto status = relay->wait(60s);
@@ -124,26 +144,53 @@ TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
   EXPECT_EQ(delivered, kRows) << "one transaction, delivered once: no duplicates expected";
 
   using seconds = std::chrono::duration<double>;
-  const long growth_kib = peak_kib - baseline_kib;
-  std::cout << "max_in_flight_events " << in_flight << ": " << rows << " rows, " << payload_bytes
-            << " payload bytes in one transaction; relay VmHWM " << baseline_kib
-            << " KiB when streaming, " << blocked_peak_kib << " KiB with the broker down, "
-            << peak_kib << " KiB peak; growth " << growth_kib << " KiB (allowed "
-            << allowed_growth_kib(in_flight) << " KiB); insert "
-            << seconds(committed_at - insert_start).count()
+  std::cout << name << ": " << rows << " rows, " << run.payload_bytes
+            << " payload bytes in one transaction; back-pressure at "
+            << run.in_flight_at_backpressure << " events in flight; relay VmHWM "
+            << run.baseline_kib << " KiB when streaming, " << run.blocked_peak_kib
+            << " KiB with the broker down, " << run.peak_kib << " KiB peak; growth "
+            << run.growth_kib() << " KiB; insert " << seconds(committed_at - insert_start).count()
             << " s; broker back to last record in Kafka "
             << seconds(delivered_at - kafka_back_at).count() << " s\n";
+  ::testing::Test::RecordProperty("baseline_kib", std::to_string(run.baseline_kib));
+  ::testing::Test::RecordProperty("blocked_peak_kib", std::to_string(run.blocked_peak_kib));
+  ::testing::Test::RecordProperty("peak_kib", std::to_string(run.peak_kib));
+  ::testing::Test::RecordProperty("payload_bytes", std::to_string(run.payload_bytes));
+}
+
+TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightEventsNotByTransactionSize) {
+  const long in_flight = max_in_flight();
+  ASSERT_GT(in_flight, 0);
+  OutageRun run;
+  ASSERT_NO_FATAL_FAILURE(run_through_outage(
+      "memory", "  max_in_flight_events: " + std::to_string(in_flight) + "\n", run));
   RecordProperty("max_in_flight_events", std::to_string(in_flight));
-  RecordProperty("baseline_kib", std::to_string(baseline_kib));
-  RecordProperty("blocked_peak_kib", std::to_string(blocked_peak_kib));
-  RecordProperty("peak_kib", std::to_string(peak_kib));
-  RecordProperty("payload_bytes", std::to_string(payload_bytes));
-  EXPECT_LT(growth_kib, allowed_growth_kib(in_flight))
+  EXPECT_LT(run.growth_kib(), allowed_growth_kib(in_flight))
       << "the relay's memory grew with the transaction, not with max_in_flight_events";
   if (in_flight * 10 <= kRows) {
-    EXPECT_LT(growth_kib * 1024, payload_bytes / 2)
+    EXPECT_LT(run.growth_kib() * 1024, run.payload_bytes / 2)
         << "the relay held more than half the transaction's payload at once";
   }
+}
+
+TEST(RelayMemory, PeakRssIsBoundedByMaxInFlightBytesWhenItIsReachedFirst) {
+  constexpr long kMaxBytes = 2 * 1024 * 1024;
+  // Each record holds its payload and more (key, headers): no more than this many fit.
+  constexpr long kMostEvents = kMaxBytes / kMinPayloadBytes;
+  OutageRun run;
+  ASSERT_NO_FATAL_FAILURE(run_through_outage("memorybytes",
+                                             "  max_in_flight_events: 100000\n"
+                                             "  max_in_flight_bytes: " +
+                                                 std::to_string(kMaxBytes) + "\n",
+                                             run));
+  ASSERT_GT(run.in_flight_at_backpressure, 0) << "no in_flight on the back-pressure line";
+  EXPECT_LE(run.in_flight_at_backpressure, kMostEvents)
+      << "back-pressure came later than 2 MiB of records in flight";
+  // With 100,000 events allowed, the event limit alone would let it hold half the transaction.
+  EXPECT_LT(run.growth_kib(), allowed_growth_kib(kMostEvents))
+      << "the relay's memory grew past what max_in_flight_bytes allows";
+  EXPECT_LT(run.growth_kib() * 1024, run.payload_bytes / 2)
+      << "the relay held more than half the transaction's payload at once";
 }
 
 }  // namespace
