@@ -20,6 +20,15 @@ find_package(yaml-cpp REQUIRED CONFIG)
 if(OUTBOX_RELAY_JEMALLOC AND NOT OUTBOX_RELAY_SANITIZE AND NOT OUTBOX_RELAY_FUZZ)
   pkg_check_modules(jemalloc REQUIRED IMPORTED_TARGET jemalloc)
 endif()
+# Makes jemalloc the executable's malloc when the build has it. Nothing calls jemalloc by name: it
+# replaces malloc for the whole process (librdkafka's and libpq's allocations too), so it must be
+# loaded even though --as-needed would drop it.
+function(outbox_link_jemalloc target)
+  if(TARGET PkgConfig::jemalloc)
+    target_link_libraries(${target} PRIVATE "-Wl,--push-state,--no-as-needed"
+                          PkgConfig::jemalloc "-Wl,--pop-state")
+  endif()
+endfunction()
 
 if(OUTBOX_RELAY_TESTS)
   find_package(GTest REQUIRED CONFIG)

@@ -19,6 +19,7 @@
 BENCH_STATE=""
 BENCH_CONTENDER=""
 BENCH_LOADGEN=${BENCH_LOADGEN:-$OR_ROOT/build/release/bench/outbox-loadgen}
+BENCH_PRODUCER_FLOOR=${BENCH_PRODUCER_FLOOR:-$OR_ROOT/build/release/bench/outbox-producer-floor}
 
 bench_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 bench_die() {
@@ -39,7 +40,7 @@ trap 'exit 130' INT TERM
 bench_build() {
   "$OR_ROOT/scripts/setup" >/dev/null
   (cd "$OR_ROOT" && cmake --preset release >/dev/null &&
-    cmake --build --preset release --target outbox-loadgen >/dev/null)
+    cmake --build --preset release --target outbox-loadgen outbox-producer-floor >/dev/null)
   local name
   for name in "$@"; do "$OR_ROOT/bench/contenders/$name" setup >/dev/null; done
 }
