@@ -4,7 +4,7 @@
 // this is PostgreSQL's stream, decoding and the relay's own bookkeeping.
 //
 //   outbox-producer-floor --brokers HOST:PORT --topic T --records N [--headers 4]
-//                         [--max-in-flight-bytes B]
+//                         [--max-in-flight-bytes B] [--set NAME=VALUE ...]
 //
 // Records are produced as the relay produces them (RD_KAFKA_MSG_F_COPY, a header list per
 // record, an explicit timestamp), with delivery reports served on the producing thread and at
@@ -79,9 +79,20 @@ int main(int argc, char** argv) {
   app.add_option("--headers", header_count, "how many of the default four headers")
       ->check(CLI::Range(0, 4));
   app.add_option("--max-in-flight-bytes", max_in_flight_bytes);
+  std::vector<std::string> settings;
+  app.add_option("--set", settings, "a librdkafka property NAME=VALUE, over the relay's defaults");
   CLI11_PARSE(app, argc, argv);
 
-  auto conf = outbox::kafka::make_producer_conf({{"bootstrap.servers", brokers}});
+  std::map<std::string, std::string> properties{{"bootstrap.servers", brokers}};
+  for (const std::string& setting : settings) {
+    const auto equals = setting.find('=');
+    if (equals == std::string::npos) {
+      std::fprintf(stderr, "producer-floor: --set %s: expected NAME=VALUE\n", setting.c_str());
+      return 2;
+    }
+    properties[setting.substr(0, equals)] = setting.substr(equals + 1);
+  }
+  auto conf = outbox::kafka::make_producer_conf(properties);
   if (!conf.ok()) {
     std::fprintf(stderr, "producer-floor: %s\n", conf.error().message().c_str());
     return 2;

@@ -67,7 +67,7 @@ struct SinkConfig {
   std::string dlq_topic = "outbox.DLQ";
   std::size_t max_in_flight_events = 100000;
   // Key, value and headers of the events in flight, summed.
-  std::size_t max_in_flight_bytes = 12 * 1024 * 1024;
+  std::size_t max_in_flight_bytes = 8 * 1024 * 1024;
 };
 
 struct MetricsConfig {

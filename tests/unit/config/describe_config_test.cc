@@ -48,7 +48,7 @@ TEST(DescribeConfig, ShowsEveryKeyOfTheDefaults) {
             "  on_permanent_error: halt\n"
             "  dlq_topic: outbox.DLQ\n"
             "  max_in_flight_events: 100000\n"
-            "  max_in_flight_bytes: 12582912\n"
+            "  max_in_flight_bytes: 8388608\n"
             "metrics:\n"
             "  listen: 127.0.0.1:9464\n"
             "log:\n"
