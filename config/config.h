@@ -37,6 +37,12 @@ struct SourceConfig {
   // operator; kRecreate creates it again and streams on from its new position
   // (source.on_slot_lost).
   SlotLostPolicy on_slot_lost = SlotLostPolicy::kStop;
+  // Leadership among relays sharing the slot (source.leader_lease_ms; relay/leader_lease.h): a
+  // relay streams only while it holds a PostgreSQL advisory lock keyed by the slot, on a session
+  // the server ends after this long without a ping from it, so a hung leader loses the lock and
+  // a standby takes over. Zero turns leadership off: every relay tries to stream, and the slot
+  // lets one.
+  std::chrono::milliseconds leader_lease{5000};
   // The outbox table's columns (source.columns.<role>): defaults fit the table `outbox-relay
   // migrate` creates (migrations/001_create_outbox_events.sql); a Debezium-style table sets
   // aggregate_type: aggregatetype, aggregate_id: aggregateid, event_type: type, created_at: ""

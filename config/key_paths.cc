@@ -146,7 +146,7 @@ std::string print_bool(bool value) { return value ? "true" : "false"; }
 using C = Config;
 using T = std::string_view;
 
-const std::array<KeySpec, 28> kKeys{{
+const std::array<KeySpec, 29> kKeys{{
     {"source.dsn", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.source.dsn); },
      [](const C& c) { return c.source.dsn; }},
     {"source.table", KeyKind::kScalar, [](T t, C& c) { return parse_text(t, c.source.table); },
@@ -177,6 +177,9 @@ const std::array<KeySpec, 28> kKeys{{
      [](const C& c) {
        return print_enum<SlotLostPolicy>(kSlotLostPolicies, c.source.on_slot_lost);
      }},
+    {"source.leader_lease_ms", KeyKind::kScalar,
+     [](T t, C& c) { return parse_milliseconds(t, c.source.leader_lease, /*zero_is_off=*/true); },
+     [](const C& c) { return std::to_string(c.source.leader_lease.count()); }},
     {"source.columns.id", KeyKind::kScalar,
      [](T t, C& c) { return parse_text(t, c.source.columns.id); },
      [](const C& c) { return c.source.columns.id; }},

@@ -10,6 +10,8 @@ namespace {
 constexpr std::array<std::string_view, 3> kPlaceholders = {"aggregate_type", "aggregate_type_lower",
                                                            "event_type"};
 
+constexpr std::int64_t kMinLeaderLeaseMs = 1000;
+
 const std::string kTopicRule =
     "letters, digits, '.', '_' and '-', 1 to 249 characters, not \".\" or \"..\"";
 
@@ -155,6 +157,20 @@ void check_source(Config& config, const Origins& origins, Problems& problems) {
 
 // The liveness check must give the server more than one status interval to be heard from:
 // shorter, and a healthy connection that is merely quiet between two status updates would be cut.
+// The lease is renewed by a ping every third of it: much shorter, and a loop turn that takes a few
+// hundred milliseconds (a large batch, a slow disk) would lose leadership.
+void check_leader_lease(const Config& config, const Origins& origins,
+                        const std::set<std::string, std::less<>>& unparsed, Problems& problems) {
+  constexpr std::string_view kLease = "source.leader_lease_ms";
+  if (unparsed.contains(kLease)) return;
+  const auto lease = config.source.leader_lease.count();
+  if (lease == 0 || lease >= kMinLeaderLeaseMs) return;
+  problems.add(origins.of(kLease), kLease,
+               "must be 0 (leadership off) or at least " + std::to_string(kMinLeaderLeaseMs) +
+                   ", got " + std::to_string(lease) +
+                   ": the leader renews its lease every third of it");
+}
+
 void check_liveness(const Config& config, const Origins& origins,
                     const std::set<std::string, std::less<>>& unparsed, Problems& problems) {
   constexpr std::string_view kLiveness = "source.liveness_timeout_ms";
@@ -249,6 +265,7 @@ void validate_config(Config& config, const RawSettings& settings,
   const Origins origins(settings);
   check_source(config, origins, problems);
   check_liveness(config, origins, unparsed, problems);
+  check_leader_lease(config, origins, unparsed, problems);
   check_routing(config, origins, problems);
   check_sink(config, origins, unparsed, problems);
   if (!config.metrics.listen.empty()) {

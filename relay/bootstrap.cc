@@ -320,7 +320,11 @@ class Checker {
                field(5) + ") and the new slot's are then not published");
       return;
     }
-    if (field(3) == "true") {
+    // A leader (source.leader_lease_ms) ends the walsender that holds the slot, a previous
+    // leader's, before it starts (relay/stream_opener.cc).
+    const bool leader_takes_over =
+        mode_ == BootstrapMode::kPrepare && config_.source.leader_lease.count() > 0;
+    if (field(3) == "true" && !leader_takes_over) {
       fail("replication slot",
            slot + " is in use by another connection (PID " + field(4) +
                "): is another relay running? This relay waits and retries",

@@ -91,6 +91,12 @@ struct MetricsServer::Metrics {
                                "before it may be missing.")),
         streaming(gauge(registry, "outbox_relay_streaming",
                         "1 while a replication session streams, else 0.")),
+        leader(gauge(registry, "outbox_relay_leader",
+                     "1 while this relay holds the slot's leadership lock, else 0.")),
+        standby(gauge(registry, "outbox_relay_standby",
+                      "1 while this relay waits for the slot's leadership lock, else 0.")),
+        leadership_changes(counter(registry, "outbox_relay_leadership_changes_total",
+                                   "Times this relay became the slot's leader.")),
         build_info(prometheus::BuildGauge()
                        .Name("outbox_relay_build_info")
                        .Help("The relay's version, as a label; always 1.")
@@ -127,6 +133,9 @@ struct MetricsServer::Metrics {
   prometheus::Counter& pipeline_restarts;
   prometheus::Counter& slot_recreated;
   prometheus::Gauge& streaming;
+  prometheus::Gauge& leader;
+  prometheus::Gauge& standby;
+  prometheus::Counter& leadership_changes;
   prometheus::Family<prometheus::Gauge>& build_info;
   // Written by the relay's thread only (Family::Add itself is thread-safe).
   std::unordered_map<std::string, prometheus::Counter*, StringHash, std::equal_to<>> by_topic;
@@ -214,7 +223,8 @@ std::pair<int, std::string> MetricsServer::health() const {
 }
 
 std::pair<int, std::string> MetricsServer::readiness() {
-  if (!streaming_) return {503, "not streaming from PostgreSQL\n"};
+  // A healthy standby is ready: a sidecar must not be taken out of service for waiting.
+  if (!streaming_ && !standby_) return {503, "not streaming from PostgreSQL\n"};
   std::lock_guard lock(kafka_mutex_);
   if (!kafka_check_) return {503, "no Kafka producer\n"};
   const auto now = now_ms();
@@ -226,7 +236,7 @@ std::pair<int, std::string> MetricsServer::readiness() {
     kafka_checked_ms_ = now_ms();
   }
   if (!kafka_problem_.empty()) return {503, "Kafka unreachable: " + kafka_problem_ + "\n"};
-  return {200, "ok\n"};
+  return {200, streaming_ ? "ok\n" : "ok: standby, waiting for leadership\n"};
 }
 
 std::string MetricsServer::metrics_text() const {
@@ -293,6 +303,14 @@ void MetricsServer::reconnect(ReconnectTarget target) {
 
 void MetricsServer::pipeline_restart() { metrics_->pipeline_restarts.Increment(); }
 void MetricsServer::slot_recreated() { metrics_->slot_recreated.Increment(); }
+
+void MetricsServer::role(RelayRole role) {
+  standby_ = role == RelayRole::kStandby;
+  metrics_->standby.Set(role == RelayRole::kStandby ? 1 : 0);
+  if (role == RelayRole::kLeader && metrics_->leader.Value() == 0)
+    metrics_->leadership_changes.Increment();
+  metrics_->leader.Set(role == RelayRole::kLeader ? 1 : 0);
+}
 
 void MetricsServer::streaming(bool on) {
   streaming_ = on;

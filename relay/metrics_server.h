@@ -55,6 +55,7 @@ class MetricsServer final : public RelayProbe {
   void pipeline_restart() override;
   void slot_recreated() override;
   void streaming(bool on) override;
+  void role(RelayRole role) override;
   void heartbeat() override;
 
  private:
@@ -78,6 +79,7 @@ class MetricsServer final : public RelayProbe {
 
   std::atomic<std::int64_t> last_heartbeat_ms_{0};
   std::atomic<bool> streaming_{false};
+  std::atomic<bool> standby_{false};
 
   std::mutex kafka_mutex_;
   std::function<Result<void>()> kafka_check_;

@@ -13,6 +13,12 @@ namespace outbox {
 
 enum class FailureReason { kUnroutable, kRejected, kDeliveryFailed, kDeadLetterFailed };
 enum class ReconnectTarget { kPostgres, kKafka };
+// Where the relay stands among relays sharing its slot (relay/leader_lease.h).
+enum class RelayRole {
+  kUnelected,  // starting, between sessions, or leadership off
+  kStandby,    // waiting for the leadership lock
+  kLeader,     // holding it
+};
 
 class RelayProbe {
  public:
@@ -37,6 +43,8 @@ class RelayProbe {
   // another server): events committed before it may be missing.
   virtual void slot_recreated() = 0;
   virtual void streaming(bool on) = 0;
+  // The role changed; each move to kLeader counts as a leadership change.
+  virtual void role(RelayRole) {}
   // The loop (or the runner, while it waits to reconnect) is alive.
   virtual void heartbeat() = 0;
 };

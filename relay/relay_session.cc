@@ -33,6 +33,7 @@ RelaySession::RelaySession(const Config& config, std::unique_ptr<ReplicationStre
       probe_(services.probe),
       systemd_(services.systemd),
       clock_(services.clock),
+      lease_(services.lease),
       generation_(SessionTicket::generation_of(generation)),
       tracker_(start),
       reader_(config, tracker_),
@@ -94,6 +95,9 @@ SessionResult RelaySession::run() {
   // The relay is up and streaming: systemd's start job is done (later calls update the status).
   systemd_.ready("streaming from " + tracker_.confirmable().to_string());
   while (true) {
+    // First in the turn: a leader resumed after a stop longer than its lease must not read,
+    // publish or confirm anything more.
+    if (!renew_lease()) return finish();
     observe();
     serve_signals();
     if (result_) return finish();
@@ -104,6 +108,15 @@ SessionResult RelaySession::run() {
     if (!send_status(false)) return finish();
     wait();
   }
+}
+
+bool RelaySession::renew_lease() {
+  if (lease_ == nullptr) return true;
+  if (auto renewed = lease_->renew(clock_.now()); !renewed.ok()) {
+    end(SessionEnd::kLeadershipLost, renewed.error().message());
+    return false;
+  }
+  return true;
 }
 
 bool RelaySession::pump_frames() {
@@ -212,16 +225,19 @@ bool RelaySession::send_status(bool force) {
 }
 
 void RelaySession::wait() {
-  pollfd fds[3];
+  pollfd fds[4];
   std::size_t count = 0;
   const bool read_now = reading();
   fds[count++] = {
       stream_->socket(),
       static_cast<short>((read_now ? POLLIN : 0) | (stream_->wants_write() ? POLLOUT : 0)), 0};
   if (sink_.wakeup_fd() >= 0) fds[count++] = {sink_.wakeup_fd(), POLLIN, 0};
+  // The lease session's answers, and the server ending it, wake the loop (renewed next turn).
+  if (lease_ != nullptr) fds[count++] = {lease_->socket(), POLLIN, 0};
   fds[count++] = {signals_.fd(), POLLIN, 0};
   Time deadline = schedule_.next_deadline(read_now);
   if (stopping_) deadline = std::min(deadline, stop_deadline_);
+  if (lease_ != nullptr) deadline = std::min(deadline, lease_->next_deadline());
   const Time now = clock_.now();
   auto timeout = wait_timeout(deadline, now);
   // Work left without waiting for anything: frames already received to read, deliveries to serve

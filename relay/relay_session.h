@@ -22,6 +22,7 @@
 #include "relay/failure_policy.h"
 #include "relay/frame_reader.h"
 #include "relay/in_flight_limit.h"
+#include "relay/leader_lease.h"
 #include "relay/loop_clock.h"
 #include "relay/lsn_tracker.h"
 #include "relay/relay_probe.h"
@@ -41,6 +42,7 @@ enum class SessionEnd {
   kHalted,          // an event could not be published and on_permanent_error is halt
   kProtocolError,   // the stream is malformed or the outbox table unusable: stop
   kFailed,          // an error no retry cures (see Disposition::kFail): exit
+  kLeadershipLost,  // the leader lease ran out or its session is gone: stop at once, be a standby
 };
 
 struct SessionResult {
@@ -67,6 +69,9 @@ struct SessionServices {
   RelayProbe& probe;
   SystemdNotifier& systemd;
   LoopClock& clock;
+  // The leader lease the session streams under (relay/leader_lease.h), renewed every turn; null
+  // when leadership is off.
+  LeaderLease* lease = nullptr;
 };
 
 // How long a session that lost its PostgreSQL connection waits for the deliveries it started
@@ -99,6 +104,8 @@ class RelaySession : private DeliveryHandler {
   void on_delivery(const DeliveryReport& report) override;
 
   // The turn's parts, in order. Each returns false (or sets result_) when the session must end.
+  // Renews the lease; false (and the session ends) when it is lost.
+  bool renew_lease();
   void serve_signals();
   bool pump_frames();
   bool handle_frame(ReplicationFrame frame);
@@ -137,6 +144,7 @@ class RelaySession : private DeliveryHandler {
   RelayProbe& probe_;
   SystemdNotifier& systemd_;
   LoopClock& clock_;
+  LeaderLease* lease_;
   std::uint32_t generation_;
   Logger log_{"relay"};
 

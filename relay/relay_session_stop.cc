@@ -58,8 +58,10 @@ SessionResult RelaySession::finish() {
   // position: wait for them (bounded, and within the stop deadline once a signal came) unless
   // the operator asked to stop at once. A halt still confirms everything before the failed event,
   // and a reconnect resumes after what was delivered. A stop has waited in the loop already.
+  // A leader that lost its lease stops at once: another relay may be streaming already.
+  const bool leadership_lost = result_->end == SessionEnd::kLeadershipLost;
   if (result_->end != SessionEnd::kSinkFatal && result_->end != SessionEnd::kStopped &&
-      signals_.received() < 2 && sink_.in_flight() > 0) {
+      !leadership_lost && signals_.received() < 2 && sink_.in_flight() > 0) {
     drain_deliveries(clock_.now() +
                      (result_->end == SessionEnd::kConnectionLost
                           ? std::chrono::duration_cast<Time::duration>(kReconnectDrainTimeout)
@@ -69,7 +71,7 @@ SessionResult RelaySession::finish() {
   result.confirmed = tracker_.confirmable();
   // Tell the server how far we got, if the connection still works: a graceful stop confirms
   // everything delivered.
-  if (result.end != SessionEnd::kConnectionLost && send_status(true)) {
+  if (result.end != SessionEnd::kConnectionLost && !leadership_lost && send_status(true)) {
     const Time deadline =
         std::min(clock_.now() + std::chrono::seconds(5),
                  std::max(signals_.stop_deadline(), clock_.now() + std::chrono::seconds(1)));

@@ -8,6 +8,7 @@
 #include "relay/backoff.h"
 #include "relay/commands.h"
 #include "relay/error_disposition.h"
+#include "relay/leader_lease.h"
 #include "relay/loop_clock.h"
 #include "relay/metrics_server.h"
 #include "relay/relay_session.h"
@@ -45,6 +46,14 @@ class Supervisor {
   bool replace_sink();
   int stop_for_operator(const std::string& systemd_status);
 
+  enum class Election { kLeading, kFailed, kStop };
+  // Until this relay leads the slot: connects the lease session and, while another relay leads,
+  // waits for the lock as a standby (relay/leader_lease.h). kFailed with `failure` set when the
+  // lease session failed, kStop when a signal came. kLeading at once when leadership is off.
+  Election elect(std::optional<StepFailure>& failure);
+  // Gives leadership up (closes the lease session), after a session or a failed start.
+  void resign();
+
   const Config& config_;
   Signals& signals_;
   RelayProbe& probe_;
@@ -53,32 +62,130 @@ class Supervisor {
   SystemLoopClock clock_;
   Backoff backoff_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
   StreamHistory history_;
+  std::unique_ptr<LeaderLease> lease_;
   std::uint32_t generation_ = 0;
   std::uint64_t pipeline_restarts_ = 0;
 };
 
 int Supervisor::run() {
   while (signals_.poll() == 0) {
+    std::optional<StepFailure> election_failure;
+    switch (elect(election_failure)) {
+      case Election::kLeading:
+        break;
+      case Election::kFailed:
+        resign();
+        if (const auto status = after_step_failure(*election_failure)) return *status;
+        continue;
+      case Election::kStop:
+        systemd_.stopping();
+        kLog.info("stopped before streaming");
+        return kExitOk;
+    }
     systemd_.status("connecting to PostgreSQL");
-    auto opening = open_stream(config_, history_, probe_);
+    auto opening = open_stream(config_, history_, probe_, lease_ != nullptr);
     if (const auto* failure = std::get_if<StepFailure>(&opening)) {
+      resign();
       if (const auto status = after_step_failure(*failure)) return *status;
       continue;
     }
     auto& opened = std::get<OpenedStream>(opening);
+    // Opening may have taken a while (connect timeouts, a previous leader's walsender ending):
+    // the session starts with a whole lease ahead of it.
+    if (lease_) {
+      if (auto renewed = lease_->renew_now(); !renewed.ok()) {
+        kLog.warn("lost leadership before streaming; waiting for it again",
+                  {{"slot", config_.source.slot}, {"error", renewed.error().message()}});
+        resign();
+        continue;
+      }
+    }
     history_.streamed_from = opened.server;
     history_.resume = opened.start;
 
     const auto started = clock_.now();
     RelaySession session(config_, std::move(opened.stream), opened.start, ++generation_,
-                         SessionServices{*sink_, signals_, probe_, systemd_, clock_});
+                         SessionServices{*sink_, signals_, probe_, systemd_, clock_, lease_.get()});
     const SessionResult result = session.run();
     history_.resume = std::max(history_.resume, result.confirmed);
+    // Leadership is held for one session: after any other end a standby may take over while this
+    // relay reconnects or backs off, and this one waits for the lock again.
+    resign();
     if (const auto status = after_session(result, started)) return *status;
   }
   systemd_.stopping();
   kLog.info("stopped before streaming");
   return kExitOk;
+}
+
+Supervisor::Election Supervisor::elect(std::optional<StepFailure>& failure) {
+  if (config_.source.leader_lease.count() == 0) return Election::kLeading;
+  const std::string& slot = config_.source.slot;
+  auto retry = [&](const Error& error) {
+    probe_.role(RelayRole::kUnelected);
+    failure.emplace(
+        StepFailure{"the leadership session failed", "PostgreSQL connection lost", error});
+    return Election::kFailed;
+  };
+  if (!lease_) {
+    auto connected = LeaderLease::connect(config_.source.dsn, slot, config_.source.leader_lease);
+    if (!connected.ok()) {
+      // The same words as for the stream's own connection: the first connection of a start.
+      failure.emplace(
+          StepFailure{"cannot connect to PostgreSQL", "PostgreSQL unreachable", connected.error()});
+      return Election::kFailed;
+    }
+    lease_ = std::move(connected).value();
+  }
+  auto acquired = lease_->try_acquire();
+  if (!acquired.ok()) return retry(acquired.error());
+  if (!*acquired) {
+    const auto waiting_since = clock_.now();
+    const std::string holder = lease_->holder();
+    kLog.info("standby: another relay leads this slot; waiting for leadership",
+              {{"slot", slot}, {"leader", holder.empty() ? std::string("unknown") : holder}});
+    probe_.role(RelayRole::kStandby);
+    const std::string status = "standby: waiting for leadership of slot " + slot;
+    // Up and waiting on its own: systemd's start job is over.
+    if (!systemd_.is_ready()) {
+      systemd_.ready(status);
+    } else {
+      systemd_.status(status);
+    }
+    if (auto sent = lease_->start_waiting(); !sent.ok()) return retry(sent.error());
+    while (true) {
+      probe_.heartbeat();
+      if (systemd_.watchdog_interval().count() > 0) systemd_.watchdog_ping();
+      report_hangups(signals_, kLog);
+      pollfd fds[2] = {{lease_->socket(), POLLIN, 0}, {signals_.fd(), POLLIN, 0}};
+      clock_.wait(std::span(fds, 2), std::chrono::milliseconds(1000));
+      if (signals_.poll() > 0) {
+        probe_.role(RelayRole::kUnelected);
+        resign();
+        return Election::kStop;
+      }
+      auto got = lease_->poll_waiting();
+      if (!got.ok()) return retry(got.error());
+      if (*got) break;
+    }
+    if (auto renewed = lease_->renew_now(); !renewed.ok()) return retry(renewed.error());
+    kLog.info("leading: this relay now holds leadership of the slot",
+              {{"slot", slot},
+               {"waited_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                clock_.now() - waiting_since)
+                                                .count())}});
+  } else {
+    kLog.info("leading: this relay holds leadership of the slot",
+              {{"slot", slot}, {"lease_ms", std::to_string(config_.source.leader_lease.count())}});
+  }
+  probe_.role(RelayRole::kLeader);
+  return Election::kLeading;
+}
+
+void Supervisor::resign() {
+  if (!lease_) return;
+  lease_.reset();
+  probe_.role(RelayRole::kUnelected);
 }
 
 std::optional<int> Supervisor::after_step_failure(const StepFailure& failure) {
@@ -136,6 +243,17 @@ std::optional<int> Supervisor::after_session(const SessionResult& result,
         if (!replace_sink()) return kExitFailure;
       }
       if (!retry_later("PostgreSQL connection lost", result.reason)) return kExitOk;
+      return std::nullopt;
+    case SessionEnd::kLeadershipLost:
+      kLog.warn(
+          "lost leadership: stopped streaming at once, confirming nothing more; becoming a "
+          "standby",
+          {{"reason", result.reason}, {"confirmed", result.confirmed.to_string()}});
+      // Both connections are made again, whoever leads next.
+      probe_.reconnect(ReconnectTarget::kPostgres);
+      if (signals_.received() > 0) return kExitOk;
+      // Records of the lost session still queued would go out after a new leader's: purge them.
+      if (sink_->in_flight() > 0 && !replace_sink()) return kExitFailure;
       return std::nullopt;
     case SessionEnd::kSinkFatal:
       kLog.error(

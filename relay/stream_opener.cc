@@ -1,5 +1,9 @@
 #include "relay/stream_opener.h"
 
+#include <poll.h>
+
+#include <chrono>
+
 #include "common/log.h"
 #include "relay/bootstrap.h"
 #include "relay/pg_connection.h"
@@ -18,6 +22,34 @@ Result<bool> slot_exists(PgConnection& connection, const std::string& slot) {
   return found->has_value();
 }
 
+// The leader ends a walsender that still holds the slot: a previous leader's, dead or hung, which
+// the server would otherwise keep until wal_sender_timeout. Waits until the slot is free.
+Result<void> end_previous_walsender(PgConnection& connection, const std::string& slot,
+                                    std::chrono::milliseconds within) {
+  const std::string active_pid =
+      "SELECT active_pid::text FROM pg_replication_slots WHERE slot_name = $1 AND active";
+  auto holder = connection.query_value(active_pid, {slot});
+  if (!holder.ok()) return std::move(holder).error();
+  if (!holder->has_value()) return {};
+  kLog.warn("the slot is still held by another walsender (a previous leader's); ending it",
+            {{"slot", slot}, {"walsender_pid", **holder}});
+  auto ended = connection.query_value("SELECT pg_terminate_backend($1::int)::text", {**holder});
+  if (!ended.ok()) return std::move(ended).error();
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (true) {
+    auto still = connection.query_value(active_pid, {slot});
+    if (!still.ok()) return std::move(still).error();
+    if (!still->has_value()) return {};
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error{ErrorCode::kConnectionLost,
+                   "the slot " + slot + " is still held by walsender pid " + **still +
+                       " after ending pid " + **holder +
+                       " (ending a backend needs the same role or pg_signal_backend)"};
+    }
+    ::poll(nullptr, 0, 20);
+  }
+}
+
 StepFailure failed(const char* fatal, const char* transient, Error error) {
   return StepFailure{fatal, transient, std::move(error)};
 }
@@ -25,8 +57,8 @@ StepFailure failed(const char* fatal, const char* transient, Error error) {
 }  // namespace
 
 std::variant<OpenedStream, StepFailure> open_stream(const Config& config,
-                                                    const StreamHistory& history,
-                                                    RelayProbe& probe) {
+                                                    const StreamHistory& history, RelayProbe& probe,
+                                                    bool leading) {
   auto connection = PgConnection::connect(config.source.dsn, PgConnection::Kind::kNormal);
   if (!connection.ok()) {
     return failed("cannot connect to PostgreSQL", "PostgreSQL unreachable", connection.error());
@@ -65,6 +97,14 @@ std::variant<OpenedStream, StepFailure> open_stream(const Config& config,
                   Error{report.failure_code, report.lines.back().detail});
   }
 
+  if (leading) {
+    if (auto ended =
+            end_previous_walsender(*connection, config.source.slot, config.source.leader_lease / 2);
+        !ended.ok()) {
+      return failed("cannot take the slot over from the previous leader",
+                    "the slot is still held by another walsender", ended.error());
+    }
+  }
   auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
   if (!replication.ok()) {
     return failed("cannot open a replication connection (is it allowed in pg_hba.conf?)",

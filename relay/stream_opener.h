@@ -43,8 +43,10 @@ struct StepFailure {
   Error error;
 };
 
+// `leading`: this relay holds the slot's leadership lock (relay/leader_lease.h), so a walsender
+// still holding the slot is a previous leader's, which it ends before it starts.
 std::variant<OpenedStream, StepFailure> open_stream(const Config& config,
-                                                    const StreamHistory& history,
-                                                    RelayProbe& probe);
+                                                    const StreamHistory& history, RelayProbe& probe,
+                                                    bool leading);
 
 }  // namespace outbox

@@ -11,10 +11,10 @@
 #include <iostream>
 #include <map>
 #include <random>
-#include <set>
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/support/delivery_audit.h"
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/relay_fixture.h"
 #include "tests/integration/support/wait_until.h"
@@ -114,108 +114,20 @@ TEST(RelayCrash, EveryCommittedRowReachesKafkaAcrossRepeatedKill9InCommitOrderPe
   const auto caught_up_at = std::chrono::steady_clock::now();
 
   // Every committed row as the database holds it.
-  std::map<std::string, std::string> payload_of;
-  for (const auto& line :
-       fixture.sql().column("SELECT id::text || ' ' || payload::text FROM outbox_events")) {
-    const auto space = line.find(' ');
-    payload_of[line.substr(0, space)] = line.substr(space + 1);
-  }
+  const auto payload_of = outbox_payloads(fixture.sql());
   ASSERT_EQ(payload_of.size(), committed.size())
       << "the outbox table holds other rows than the writer committed";
 
   const auto records = kafka.read_all(topics, 60s);
   const auto read_done = std::chrono::steady_clock::now();
 
-  std::map<std::string, const WrittenEvent*> committed_by_id;
-  std::map<std::string, std::vector<std::string>> commit_order_by_key;
-  for (const auto& event : committed) {
-    committed_by_id[event.id] = &event;
-    commit_order_by_key[event.aggregate_id].push_back(event.id);
-  }
-  const std::set<std::string> rolled_back(writer.rolled_back().begin(), writer.rolled_back().end());
-
-  // Records come sorted by topic, partition and offset: a key's records in offset order.
-  std::map<std::string, const ConsumedRecord*> first_delivery;
-  std::map<std::string, std::vector<std::string>> first_delivery_order_by_key;
-  std::map<std::string, std::pair<std::string, int>> partition_of_key;
-  long duplicates = 0;
-  long problems = 0;
-  auto problem = [&](const std::string& what) {
-    if (++problems <= 20) ADD_FAILURE() << what;
-  };
-  for (const auto& record : records) {
-    const auto id_header = record.headers.find("id");
-    if (id_header == record.headers.end()) {
-      problem("a record without an id header at " + record.topic + "/" +
-              std::to_string(record.partition) + "@" + std::to_string(record.offset));
-      continue;
-    }
-    const std::string& id = id_header->second;
-    const auto where =
-        record.topic + "/" + std::to_string(record.partition) + "@" + std::to_string(record.offset);
-    if (rolled_back.count(id) != 0) {
-      problem("rolled-back event " + id + " reached Kafka at " + where);
-      continue;
-    }
-    const auto written = committed_by_id.find(id);
-    if (written == committed_by_id.end()) {
-      problem("event " + id + " at " + where + " was never written");
-      continue;
-    }
-    const auto [partition, new_key] =
-        partition_of_key.emplace(record.key, std::make_pair(record.topic, record.partition));
-    if (!new_key && partition->second != std::make_pair(record.topic, record.partition)) {
-      problem("key " + record.key + " in two partitions: " + partition->second.first + "/" +
-              std::to_string(partition->second.second) + " and " + where);
-    }
-    const auto [first, is_first] = first_delivery.emplace(id, &record);
-    if (!is_first) {
-      // A duplicate: an exact copy of the first delivery.
-      ++duplicates;
-      const ConsumedRecord& original = *first->second;
-      if (record.topic != original.topic || record.key != original.key ||
-          record.value != original.value || record.headers != original.headers ||
-          record.timestamp_ms != original.timestamp_ms) {
-        problem("duplicate of " + id + " at " + where + " differs from its first delivery at " +
-                std::to_string(original.offset));
-      }
-      continue;
-    }
-    const auto& event = *written->second;
-    std::string expected_topic;
-    for (std::size_t i = 0; i < types.size(); ++i) {
-      if (types[i] == event.aggregate_type) expected_topic = topics[i];
-    }
-    if (record.topic != expected_topic || record.key != event.aggregate_id ||
-        record.value != payload_of[id] || record.headers.count("aggregate_type") == 0 ||
-        record.headers.find("aggregate_type")->second != event.aggregate_type) {
-      problem("event " + id + " at " + where + " is not what was committed: key " + record.key +
-              " (want " + event.aggregate_id + "), value " + record.value + " (want " +
-              payload_of[id] + ")");
-    }
-    first_delivery_order_by_key[record.key].push_back(id);
-  }
-
-  long missing = 0;
-  std::string missing_ids;
-  for (const auto& event : committed) {
-    if (first_delivery.count(event.id) == 0 && ++missing <= 10) missing_ids += " " + event.id;
-  }
-  EXPECT_EQ(missing, 0) << "committed events missing from Kafka, e.g." << missing_ids;
-
-  for (const auto& [key, order] : commit_order_by_key) {
-    const auto& delivered = first_delivery_order_by_key[key];
-    if (delivered == order) continue;
-    std::size_t at = 0;
-    while (at < delivered.size() && at < order.size() && delivered[at] == order[at]) ++at;
-    problem("key " + key + ": first deliveries leave commit order at position " +
-            std::to_string(at) + ": delivered " +
-            (at < delivered.size() ? delivered[at] : std::string("nothing")) + ", committed " +
-            (at < order.size() ? order[at] : std::string("nothing")) + " (" +
-            std::to_string(delivered.size()) + " delivered, " + std::to_string(order.size()) +
-            " committed)");
-  }
-  EXPECT_EQ(problems, 0) << problems << " problems (the first 20 reported above)";
+  std::map<std::string, std::string> topic_of_type;
+  for (std::size_t i = 0; i < types.size(); ++i) topic_of_type[types[i]] = topics[i];
+  const DeliveryAudit audit = audit_delivery(records, writer, payload_of, topic_of_type);
+  for (const auto& line : audit.problem_lines) ADD_FAILURE() << line;
+  EXPECT_EQ(audit.missing, 0) << "committed events missing from Kafka, e.g." << audit.missing_ids;
+  EXPECT_EQ(audit.problems, 0) << audit.problems << " problems (the first 20 reported above)";
+  const long duplicates = audit.duplicates;
 
   // A graceful stop keeps the slot at or past the last commit: a restart would resend nothing.
   relay->signal(SIGTERM);
@@ -232,7 +144,7 @@ TEST(RelayCrash, EveryCommittedRowReachesKafkaAcrossRepeatedKill9InCommitOrderPe
   std::ostringstream summary;
   summary << "seed " << seed << ": " << kKills << " kills, " << writer.transactions_committed()
           << " transactions committed (" << committed.size() << " events), "
-          << writer.transactions_rolled_back() << " rolled back (" << rolled_back.size()
+          << writer.transactions_rolled_back() << " rolled back (" << writer.rolled_back().size()
           << " events), " << writer.transactions_without_events() << " without events; Kafka holds "
           << records.size() << " records, " << duplicates << " duplicates; writer "
           << seconds(writer_done - test_start).count() << " s, caught up after "

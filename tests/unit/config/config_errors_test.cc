@@ -90,7 +90,7 @@ TEST_F(ConfigErrors, DoNotAddMissingKeysWhenTheFileCannotBeRead) {
             missing + ": cannot read the configuration file: No such file or directory\n" +
                 "environment OUTBOX_RELAY_SOURCE_SLTO: source.slto: unknown key (known: dsn, "
                 "table, publication, slot, create_publication, create_slot, status_interval_ms, "
-                "liveness_timeout_ms, on_slot_lost, columns)");
+                "liveness_timeout_ms, on_slot_lost, leader_lease_ms, columns)");
 }
 
 TEST_F(ConfigErrors, NameAnUnknownKeyByItsFullPathAndListTheKnownOnes) {
@@ -98,7 +98,7 @@ TEST_F(ConfigErrors, NameAnUnknownKeyByItsFullPathAndListTheKnownOnes) {
             at(2) +
                 "source.slto: unknown key (known: dsn, table, publication, slot, "
                 "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
-                "on_slot_lost, columns)");
+                "on_slot_lost, leader_lease_ms, columns)");
   EXPECT_EQ(file_error("source:\n  columns:\n    aggregatetype: x\n"),
             at(3) +
                 "source.columns.aggregatetype: unknown key (known: id, aggregate_type, "
@@ -326,7 +326,7 @@ TEST_F(ConfigErrors, NameAnUnknownEnvironmentVariable) {
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE_SLTO=x"}),
             "environment OUTBOX_RELAY_SOURCE_SLTO: source.slto: unknown key (known: dsn, table, "
             "publication, slot, create_publication, create_slot, status_interval_ms, "
-            "liveness_timeout_ms, on_slot_lost, columns)");
+            "liveness_timeout_ms, on_slot_lost, leader_lease_ms, columns)");
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE_COLUMNS_AGGREGATETYPE=x"}),
             "environment OUTBOX_RELAY_SOURCE_COLUMNS_AGGREGATETYPE: "
             "source.columns.aggregatetype: unknown key (known: id, aggregate_type, aggregate_id, "
@@ -337,7 +337,7 @@ TEST_F(ConfigErrors, NameAnUnknownEnvironmentVariable) {
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SOURCE=x"}),
             "environment OUTBOX_RELAY_SOURCE: source: is a section, not a key (known: dsn, table, "
             "publication, slot, create_publication, create_slot, status_interval_ms, "
-            "liveness_timeout_ms, on_slot_lost, columns)");
+            "liveness_timeout_ms, on_slot_lost, leader_lease_ms, columns)");
   EXPECT_EQ(env_error({"OUTBOX_RELAY_SINK_KAFKA=x"}),
             "environment OUTBOX_RELAY_SINK_KAFKA: sink.kafka: set one property per variable, e.g. "
             "OUTBOX_RELAY_SINK_KAFKA_BOOTSTRAP_SERVERS for bootstrap.servers");
@@ -363,6 +363,17 @@ TEST_F(ConfigErrors, TakeZeroOrABoundedPositiveLivenessTimeoutAndANamedSlotLostP
   EXPECT_EQ(set_error({"source.on_slot_lost=recreate"}), "(loaded)");
   EXPECT_EQ(set_error({"source.on_slot_lost=ignore"}),
             "--set source.on_slot_lost: expected one of stop, recreate, got \"ignore\"");
+}
+
+TEST_F(ConfigErrors, TakeZeroOrALeaderLeaseOfAtLeastASecond) {
+  EXPECT_EQ(set_error({"source.leader_lease_ms=0"}), "(loaded)");
+  EXPECT_EQ(set_error({"source.leader_lease_ms=1000"}), "(loaded)");
+  EXPECT_EQ(set_error({"source.leader_lease_ms=999"}),
+            "--set source.leader_lease_ms: must be 0 (leadership off) or at least 1000, got 999: "
+            "the leader renews its lease every third of it");
+  EXPECT_EQ(set_error({"source.leader_lease_ms=-5"}),
+            "--set source.leader_lease_ms: expected 0 (off) or a positive integer "
+            "(milliseconds), got \"-5\"");
 }
 
 TEST_F(ConfigErrors, RequireALivenessTimeoutLongerThanTheStatusInterval) {
@@ -400,7 +411,7 @@ TEST_F(ConfigErrors, RejectUnknownAndMalformedSetEntries) {
   EXPECT_EQ(set_error({"source.slto=x"}),
             "--set source.slto: unknown key (known: dsn, table, publication, slot, "
             "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
-            "on_slot_lost, columns)");
+            "on_slot_lost, leader_lease_ms, columns)");
   EXPECT_EQ(set_error({"source.slot"}), "--set source.slot: expected key.path=value");
   EXPECT_EQ(set_error({"sink.kafka=x"}),
             "--set sink.kafka: set one property at a time, e.g. "
@@ -438,7 +449,7 @@ TEST_F(ConfigErrors, ReportEveryProblemAtOnceFileThenEnvironmentThenSet) {
             at(2) +
                 "source.slto: unknown key (known: dsn, table, publication, slot, "
                 "create_publication, create_slot, status_interval_ms, liveness_timeout_ms, "
-                "on_slot_lost, columns)\n"
+                "on_slot_lost, leader_lease_ms, columns)\n"
                 "environment OUTBOX_RELAY_BOGUS: bogus: unknown key (known: source, routing, "
                 "sink, metrics, log)\n" +
                 at(3) + "source.create_slot: expected true or false, got \"maybe\"\n" +

@@ -29,6 +29,7 @@ TEST(DescribeConfig, ShowsEveryKeyOfTheDefaults) {
             "  status_interval_ms: 1000\n"
             "  liveness_timeout_ms: 30000\n"
             "  on_slot_lost: stop\n"
+            "  leader_lease_ms: 5000\n"
             "  columns:\n"
             "    id: id\n"
             "    aggregate_type: aggregate_type\n"

@@ -168,6 +168,30 @@ TEST_F(MetricsServerTest, IsNotReadyUntilStreaming) {
   EXPECT_EQ(get("/readyz").status, 503);
 }
 
+TEST_F(MetricsServerTest, IsReadyAsAStandbyWhileKafkaAnswersAndCountsLeadershipChanges) {
+  install_kafka_check();
+  expect_lines(get("/metrics").body, {"outbox_relay_leader 0", "outbox_relay_standby 0",
+                                      "outbox_relay_leadership_changes_total 0"});
+  server_->role(RelayRole::kStandby);
+  auto response = get("/readyz");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "ok: standby, waiting for leadership\n");
+  expect_lines(get("/metrics").body, {"outbox_relay_leader 0", "outbox_relay_standby 1"});
+  kafka_answers_ = false;
+  install_kafka_check();  // asked again at once
+  EXPECT_EQ(get("/readyz").status, 503) << "a standby whose Kafka is unreachable is not ready";
+
+  server_->role(RelayRole::kLeader);
+  server_->role(RelayRole::kLeader);  // the same role again is no change
+  expect_lines(get("/metrics").body, {"outbox_relay_leader 1", "outbox_relay_standby 0",
+                                      "outbox_relay_leadership_changes_total 1"});
+  server_->role(RelayRole::kUnelected);
+  EXPECT_EQ(get("/readyz").status, 503) << "neither streaming nor a standby";
+  server_->role(RelayRole::kLeader);
+  expect_lines(get("/metrics").body,
+               {"outbox_relay_leader 1", "outbox_relay_leadership_changes_total 2"});
+}
+
 TEST_F(MetricsServerTest, IsNotReadyWithoutAKafkaCheck) {
   server_->streaming(true);
   const auto response = get("/readyz");
