@@ -320,11 +320,11 @@ class Checker {
                field(5) + ") and the new slot's are then not published");
       return;
     }
-    // A leader (source.leader_lease_ms) ends the walsender that holds the slot, a previous
-    // leader's, before it starts (relay/stream_opener.cc).
-    const bool leader_takes_over =
-        mode_ == BootstrapMode::kPrepare && config_.source.leader_lease.count() > 0;
-    if (field(3) == "true" && !leader_takes_over) {
+    // With leadership (source.leader_lease_ms) a slot in use is the leader's: `check` reports
+    // it, and a new leader ends that walsender, a previous leader's, before it starts
+    // (relay/stream_opener.cc).
+    const bool leadership = config_.source.leader_lease.count() > 0;
+    if (field(3) == "true" && !leadership) {
       fail("replication slot",
            slot + " is in use by another connection (PID " + field(4) +
                "): is another relay running? This relay waits and retries",
@@ -332,7 +332,9 @@ class Checker {
       return;
     }
     report_.slot_confirmed_lsn = Lsn::parse(field(5)).value_or(Lsn{});
-    pass("replication slot", slot + " (pgoutput) confirmed up to " + field(5));
+    pass("replication slot",
+         slot + " (pgoutput) confirmed up to " + field(5) +
+             (field(3) == "true" ? "; streaming to walsender PID " + field(4) : std::string()));
   }
 
   void create_slot() {

@@ -3,6 +3,7 @@
 #include "config/redact.h"
 #include "relay/bootstrap.h"
 #include "relay/commands.h"
+#include "relay/leader_lease.h"
 #include "relay/pg_connection.h"
 
 namespace outbox {
@@ -22,6 +23,13 @@ int check_command(const Config& config) {
     print(true, "PostgreSQL connection", redact_dsn(config.source.dsn));
     const BootstrapReport report = bootstrap(*connection, config, BootstrapMode::kCheckOnly);
     for (const auto& line : report.lines) print(line.ok, line.what, line.detail);
+    if (config.source.leader_lease.count() == 0) {
+      print(true, "leadership", "off (source.leader_lease_ms: 0): relays on the slot do not elect");
+    } else if (auto view = LeaderLease::observe(*connection, config.source.slot); !view.ok()) {
+      print(false, "leadership", view.error().message());
+    } else {
+      print(true, "leadership", describe_leadership(*view));
+    }
     auto replication = PgConnection::connect(config.source.dsn, PgConnection::Kind::kReplication);
     if (!replication.ok()) {
       // The server refuses a role without REPLICATION the same way as a pg_hba.conf rule does:

@@ -1,8 +1,11 @@
 #include "relay/leader_lease.h"
 
 #include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <ctime>
 #include <vector>
 
 #include "common/log.h"
@@ -29,13 +32,45 @@ std::string trimmed_error(PGconn* conn) {
   return text;
 }
 
-std::string application_name() {
+// This host's name, as characters that need no quoting in SQL.
+std::string host_name() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return "outbox-relay lease " + std::string(host) + " pid " + std::to_string(::getpid());
+  std::string name;
+  for (const char* c = host; *c != '\0'; ++c) {
+    if (std::isalnum(static_cast<unsigned char>(*c)) || *c == '.' || *c == '-' || *c == '_') {
+      name += *c;
+    }
+  }
+  return name;
 }
 
+// PostgreSQL keeps 63 bytes of an application_name: the host goes last, where a long one is cut.
+std::string standby_name() {
+  return "outbox-relay standby pid " + std::to_string(::getpid()) + " " + host_name();
+}
+
+// The key's halves as pg_locks shows a bigint advisory lock: classid, objid (objsubid 1).
+std::vector<std::string> lock_columns(std::int64_t key) {
+  const auto bits = static_cast<std::uint64_t>(key);
+  return {std::to_string(bits >> 32), std::to_string(bits & 0xffffffffu)};
+}
+
+constexpr const char* kLockRows =
+    "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.classid = $1::oid "
+    "AND l.objid = $2::oid "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 }  // namespace
+
+std::string describe_leadership(const LeadershipView& view) {
+  const std::string waiting = std::to_string(view.standbys) +
+                              (view.standbys == 1 ? " standby waiting" : " standbys waiting");
+  if (!view.held) return "nobody leads now (the first relay to start leads); " + waiting;
+  return "held by " + (view.leader_name.empty() ? std::string("a session") : view.leader_name) +
+         " (backend pid " + view.leader_pid + ", from " + view.leader_address + "); " + waiting;
+}
 
 std::int64_t LeaderLease::key_of(std::string_view slot) {
   std::uint64_t hash = 14695981039346656037ull;
@@ -53,7 +88,7 @@ std::int64_t LeaderLease::key_of(std::string_view slot) {
 Result<std::unique_ptr<LeaderLease>> LeaderLease::connect(const std::string& dsn,
                                                           const std::string& slot,
                                                           std::chrono::milliseconds lease) {
-  auto connection = PgConnection::connect(dsn, PgConnection::Kind::kNormal, application_name());
+  auto connection = PgConnection::connect(dsn, PgConnection::Kind::kNormal, standby_name());
   if (!connection.ok()) return std::move(connection).error();
   const bool enforced = PQserverVersion(connection->raw()) >= kIdleSessionTimeoutVersion;
   std::vector<std::string> setup = {"SET statement_timeout = 0", "SET lock_timeout = 0"};
@@ -103,7 +138,8 @@ Result<bool> LeaderLease::read_answers(bool& saw_true) {
       query_outstanding_ = false;
       break;
     }
-    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       return lost("the leadership session refused a query: " +
                   std::string(PQresultErrorMessage(result.get())));
     }
@@ -141,17 +177,50 @@ Result<bool> LeaderLease::poll_waiting() {
 }
 
 std::string LeaderLease::holder() {
-  const auto key = static_cast<std::uint64_t>(key_of(slot_));
   auto found = connection_.query_value(
-      "SELECT concat_ws(', ', 'pid ' || a.pid, nullif(a.application_name, ''), "
-      "'from ' || coalesce(host(a.client_addr), 'a local socket'), "
-      "'connected ' || date_trunc('second', a.backend_start)) "
-      "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-      "AND l.classid = $1::oid AND l.objid = $2::oid "
-      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-      {std::to_string(key >> 32), std::to_string(key & 0xffffffffu)});
+      std::string("SELECT concat_ws(', ', 'backend pid ' || l.pid, nullif(a.application_name, ''), "
+                  "'from ' || coalesce(host(a.client_addr), 'a local socket')) ") +
+          kLockRows + " AND l.granted",
+      lock_columns(key_of(slot_)));
   return found.ok() && found->has_value() ? **found : std::string();
+}
+
+Result<LeadershipView> LeaderLease::observe(PgConnection& connection, const std::string& slot) {
+  auto rows = connection.exec(std::string("SELECT l.granted::text, l.pid::text, "
+                                          "coalesce(a.application_name, ''), "
+                                          "coalesce(host(a.client_addr), 'local socket') ") +
+                                  kLockRows,
+                              lock_columns(key_of(slot)));
+  if (!rows.ok()) return std::move(rows).error();
+  LeadershipView view;
+  PGresult* result = rows->get();
+  for (int row = 0; row < PQntuples(result); ++row) {
+    if (std::string_view(PQgetvalue(result, row, 0)) != "true") {
+      ++view.standbys;
+      continue;
+    }
+    view.held = true;
+    view.leader_pid = PQgetvalue(result, row, 1);
+    view.leader_name = PQgetvalue(result, row, 2);
+    view.leader_address = PQgetvalue(result, row, 3);
+  }
+  return view;
+}
+
+Result<void> LeaderLease::announce_leadership(std::chrono::system_clock::time_point since) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(since);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  const std::string name = "outbox-relay leader " + std::string(stamp) + " pid " +
+                           std::to_string(::getpid()) + " " + host_name();
+  if (auto answered = wait_for_answers(std::chrono::steady_clock::now() + lease_, "a ping");
+      !answered.ok()) {
+    return answered;
+  }
+  if (auto sent = send("SET application_name = '" + name + "'"); !sent.ok()) return sent;
+  return wait_for_answers(std::chrono::steady_clock::now() + lease_, "SET application_name");
 }
 
 Result<void> LeaderLease::renew(Time now) {

@@ -23,8 +23,24 @@
 
 namespace outbox {
 
+// Who leads a slot and how many wait, as the server's lock table says, for `status` and `check`.
+struct LeadershipView {
+  bool held = false;
+  std::string leader_pid;      // the leader's lease session (backend pid)
+  std::string leader_name;     // its application_name: role, since when, relay pid, host
+  std::string leader_address;  // where it connects from ("local socket" for a Unix socket)
+  int standbys = 0;            // sessions waiting for the lock
+};
+
+// One line: "held by <application_name> (backend pid N, from ADDR); 1 standby waiting", or
+// that nobody leads.
+std::string describe_leadership(const LeadershipView& view);
+
 class LeaderLease {
  public:
+  // Reads the slot's leadership from pg_locks over `connection` (any session of the database).
+  static Result<LeadershipView> observe(PgConnection& connection, const std::string& slot);
+
   using Time = std::chrono::steady_clock::time_point;
 
   // The advisory lock's key for `slot`: a 64-bit FNV-1a hash of "outbox-relay slot <name>".
@@ -47,10 +63,13 @@ class LeaderLease {
   // renew_now(): when the lock came is not known here, so the lease starts with a ping.
   Result<bool> poll_waiting();
 
-  // Who holds the lock, for a standby's log line ("pid 123, outbox-relay lease host pid 77,
-  // from 10.0.0.5, connected ..."), or empty when the server does not say. On an idle session
-  // only (before start_waiting()).
+  // Who holds the lock, for a standby's log line ("backend pid 123, outbox-relay leader
+  // 20261202T101500Z pid 77 host-a, from 10.0.0.5"), or empty when the server does not say. On an
+  // idle session only (before start_waiting()).
   std::string holder();
+  // Names this session after the leader it now is, with the time it became one (UTC), so that
+  // `status`, a standby's log and pg_stat_activity show who leads and since when.
+  Result<void> announce_leadership(std::chrono::system_clock::time_point since);
 
   // While leading, once per loop turn: reads answers, sends the ping that is due. An error
   // (kConnectionLost) when the lease may have run out or the session is gone: stop streaming.

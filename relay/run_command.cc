@@ -178,6 +178,9 @@ Supervisor::Election Supervisor::elect(std::optional<StepFailure>& failure) {
     kLog.info("leading: this relay holds leadership of the slot",
               {{"slot", slot}, {"lease_ms", std::to_string(config_.source.leader_lease.count())}});
   }
+  if (auto announced = lease_->announce_leadership(clock_.wall_now()); !announced.ok()) {
+    return retry(announced.error());
+  }
   probe_.role(RelayRole::kLeader);
   return Election::kLeading;
 }

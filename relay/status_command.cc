@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "relay/commands.h"
+#include "relay/leader_lease.h"
 #include "relay/pg_connection.h"
 
 namespace outbox {
@@ -37,6 +38,16 @@ int status_command(const Config& config, bool json) {
   }
   auto field = [&](int column) { return std::string(PQgetvalue(r, 0, column)); };
   const bool active = field(1) == "true";
+  const bool leadership = config.source.leader_lease.count() > 0;
+  LeadershipView view;
+  if (leadership) {
+    auto observed = LeaderLease::observe(*connection, config.source.slot);
+    if (!observed.ok()) {
+      std::cerr << "outbox-relay status: " << observed.error().message() << "\n";
+      return kExitFailure;
+    }
+    view = *observed;
+  }
   if (json) {
     std::string out = "{\"slot\":";
     append_json_string(out, field(0));
@@ -51,6 +62,22 @@ int status_command(const Config& config, bool json) {
     out += ",\"lag_bytes\":" + (field(5).empty() ? std::string("null") : field(5));
     out += ",\"wal_status\":";
     append_json_string(out, field(6));
+    out += ",\"leadership\":";
+    if (!leadership) {
+      out += "null";
+    } else {
+      out += "{\"leader\":";
+      if (view.held) {
+        out += "{\"backend_pid\":" + view.leader_pid + ",\"application_name\":";
+        append_json_string(out, view.leader_name);
+        out += ",\"client_addr\":";
+        append_json_string(out, view.leader_address);
+        out += "}";
+      } else {
+        out += "null";
+      }
+      out += ",\"standbys\":" + std::to_string(view.standbys) + "}";
+    }
     std::cout << out << "}\n";
   } else {
     std::cout << "slot:          " << field(0) << "\n"
@@ -60,7 +87,11 @@ int status_command(const Config& config, bool json) {
               << "confirmed LSN: " << field(3) << "\n"
               << "server LSN:    " << field(4) << "\n"
               << "lag:           " << field(5) << " bytes\n"
-              << "WAL status:    " << field(6) << "\n";
+              << "WAL status:    " << field(6) << "\n"
+              << "leadership:    "
+              << (leadership ? describe_leadership(view)
+                             : std::string("off (source.leader_lease_ms: 0)"))
+              << "\n";
   }
   return kExitOk;
 }

@@ -17,6 +17,7 @@
 
 #include "tests/integration/support/delivery_audit.h"
 #include "tests/integration/support/http.h"
+#include "tests/integration/support/json_object.h"
 #include "tests/integration/support/kafka_reader.h"
 #include "tests/integration/support/notify_socket.h"
 #include "tests/integration/support/relay_fixture.h"
@@ -152,7 +153,7 @@ TEST_F(StandbyTest, KilledLeaderIsReplacedByTheStandbyWithinTwoSecondsAndNothing
   const int port = free_tcp_port();
   auto standby = start_standby({"--set", "metrics.listen=127.0.0.1:" + std::to_string(port)});
   ASSERT_FALSE(HasFailure());
-  EXPECT_NE(standby->err().find("leader=\"pid "), std::string::npos)
+  EXPECT_NE(standby->err().find("leader=\"backend pid "), std::string::npos)
       << "the standby's log does not name the leader:\n"
       << tail(standby->err());
   // A healthy standby is ready, and says what it is.
@@ -179,6 +180,49 @@ TEST_F(StandbyTest, KilledLeaderIsReplacedByTheStandbyWithinTwoSecondsAndNothing
   std::this_thread::sleep_for(2s);  // load on the new leader
   stop_writer_and_audit("--- killed leader ---\n" + tail(leader->err()) + "\n--- new leader ---\n" +
                         tail(standby->err()) + "\n");
+  EXPECT_EQ(standby->stop(), 0);
+}
+
+TEST_F(StandbyTest, StatusAndCheckNameTheLeaderAndCountTheStandbys) {
+  auto leader = start_leader();
+  auto standby = start_standby();
+  ASSERT_FALSE(HasFailure());
+  const std::string leader_pid = " pid " + std::to_string(leader->pid()) + " ";
+
+  const auto status = run_relay_command({"status", "--config", config_, "--json"});
+  EXPECT_EQ(status.status, 0) << status.out << status.err;
+  std::string error;
+  const auto json = parse_json_object(status.out, &error);
+  ASSERT_TRUE(json.has_value()) << error << "\n" << status.out;
+  ASSERT_EQ(json->count("leadership"), 1u) << status.out;
+  const auto leadership = parse_json_object(json->at("leadership").text, &error);
+  ASSERT_TRUE(leadership.has_value()) << error << "\n" << status.out;
+  EXPECT_EQ(leadership->at("standbys").text, "1") << status.out;
+  const auto held_by = parse_json_object(leadership->at("leader").text, &error);
+  ASSERT_TRUE(held_by.has_value()) << error << "\n" << status.out;
+  const std::string name = held_by->at("application_name").text;
+  EXPECT_EQ(name.rfind("outbox-relay leader 20", 0), 0u) << status.out;
+  EXPECT_NE(name.find(leader_pid), std::string::npos) << status.out;
+  EXPECT_EQ(held_by->at("client_addr").text, "127.0.0.1") << status.out;
+
+  const auto text = run_relay_command({"status", "--config", config_});
+  EXPECT_NE(text.out.find("leadership:    held by outbox-relay leader 20"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("; 1 standby waiting\n"), std::string::npos) << text.out;
+
+  // check passes while the leader streams, and says who leads.
+  const auto check = run_relay_command({"check", "--config", config_});
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("ok    leadership: held by outbox-relay leader 20"), std::string::npos)
+      << check.out;
+  EXPECT_NE(check.out.find("; streaming to walsender PID "), std::string::npos) << check.out;
+
+  leader->kill_hard();
+  ASSERT_TRUE(wait_until([&] { return streams(*standby); }, 10s)) << tail(standby->err());
+  const auto after = run_relay_command({"status", "--config", config_});
+  EXPECT_NE(after.out.find(" pid " + std::to_string(standby->pid()) + " "), std::string::npos)
+      << after.out;
+  EXPECT_NE(after.out.find("; 0 standbys waiting\n"), std::string::npos) << after.out;
   EXPECT_EQ(standby->stop(), 0);
 }
 
@@ -267,8 +311,8 @@ TEST_F(StandbyTest, LeaderWhoseLockSessionIsTerminatedStopsWithinASecond) {
   std::this_thread::sleep_for(2s);
   const auto terminated = fixture_.sql().column(
       "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE application_name "
-      "LIKE 'outbox-relay lease % pid " +
-      std::to_string(first->pid()) + "'");
+      "LIKE 'outbox-relay leader % pid " +
+      std::to_string(first->pid()) + " %'");
   const auto terminated_at = Clock::now();
   ASSERT_EQ(terminated, std::vector<std::string>{"true"});
   ASSERT_TRUE(first->wait_for_log("lost leadership: stopped streaming at once", 5s))
