@@ -178,7 +178,8 @@ bool KafkaTopics::create(const std::vector<std::string>& topics, int partitions,
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   char error[512];
   for (const auto& topic : topics) {
-    new_topics.push_back(rd_kafka_NewTopic_new(topic.c_str(), partitions, /*replication_factor=*/1,
+    // -1: the broker's default.replication.factor (1 on a single broker, 3 on the test cluster).
+    new_topics.push_back(rd_kafka_NewTopic_new(topic.c_str(), partitions, /*replication_factor=*/-1,
                                                error, sizeof error));
     if (new_topics.back() == nullptr) {
       ADD_FAILURE() << "topic " << topic << ": " << error;

@@ -89,7 +89,8 @@ class KafkaTopics {
   KafkaTopics(const KafkaTopics&) = delete;
   KafkaTopics& operator=(const KafkaTopics&) = delete;
 
-  // Creates the topics with `partitions` partitions each (replication factor 1) and the topic
+  // Creates the topics with `partitions` partitions each (the broker's default replication
+  // factor) and the topic
   // `configs`; false, with a test failure, when the broker says no.
   bool create(const std::vector<std::string>& topics, int partitions,
               const std::map<std::string, std::string>& configs = {},
