@@ -79,8 +79,15 @@ class LeaderLease {
   Result<void> renew_now();
   // When renew() must run next at the latest.
   Time next_deadline() const;
+  // Whether the lock is certainly still held at `now`, from the last answered ping alone (no I/O):
+  // checked before every frame read, record published and position confirmed, so that a leader
+  // stopped and resumed in the middle of a turn does none of them once its lease may have run out.
+  bool held_at(Time now) const { return !enforced_ || now < renewed_at_ + lease_; }
 
   int socket() const { return PQsocket(connection_.raw()); }
+  // The lease session, for synchronous queries while no lock request or ping is outstanding (a
+  // standby's checks of the server before it waits).
+  PgConnection& connection() { return connection_; }
   // Whether the server enforces the lease (idle_session_timeout, PostgreSQL 14 and later).
   bool enforced() const { return enforced_; }
   std::chrono::milliseconds lease() const { return lease_; }

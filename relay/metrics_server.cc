@@ -97,6 +97,8 @@ struct MetricsServer::Metrics {
                       "1 while this relay waits for the slot's leadership lock, else 0.")),
         leadership_changes(counter(registry, "outbox_relay_leadership_changes_total",
                                    "Times this relay became the slot's leader.")),
+        standby_seconds(counter(registry, "outbox_relay_standby_seconds_total",
+                                "Time spent as a standby, waiting for the slot's leadership.")),
         build_info(prometheus::BuildGauge()
                        .Name("outbox_relay_build_info")
                        .Help("The relay's version, as a label; always 1.")
@@ -136,6 +138,7 @@ struct MetricsServer::Metrics {
   prometheus::Gauge& leader;
   prometheus::Gauge& standby;
   prometheus::Counter& leadership_changes;
+  prometheus::Counter& standby_seconds;
   prometheus::Family<prometheus::Gauge>& build_info;
   // Written by the relay's thread only (Family::Add itself is thread-safe).
   std::unordered_map<std::string, prometheus::Counter*, StringHash, std::equal_to<>> by_topic;
@@ -310,6 +313,10 @@ void MetricsServer::role(RelayRole role) {
   if (role == RelayRole::kLeader && metrics_->leader.Value() == 0)
     metrics_->leadership_changes.Increment();
   metrics_->leader.Set(role == RelayRole::kLeader ? 1 : 0);
+}
+
+void MetricsServer::standby_waited(std::chrono::duration<double> more) {
+  if (more.count() > 0) metrics_->standby_seconds.Increment(more.count());
 }
 
 void MetricsServer::streaming(bool on) {

@@ -56,6 +56,7 @@ class MetricsServer final : public RelayProbe {
   void slot_recreated() override;
   void streaming(bool on) override;
   void role(RelayRole role) override;
+  void standby_waited(std::chrono::duration<double> more) override;
   void heartbeat() override;
 
  private:

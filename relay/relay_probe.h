@@ -45,6 +45,8 @@ class RelayProbe {
   virtual void streaming(bool on) = 0;
   // The role changed; each move to kLeader counts as a leadership change.
   virtual void role(RelayRole) {}
+  // More time spent as a standby, waiting for leadership.
+  virtual void standby_waited(std::chrono::duration<double>) {}
   // The loop (or the runner, while it waits to reconnect) is alive.
   virtual void heartbeat() = 0;
 };

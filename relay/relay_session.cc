@@ -119,6 +119,15 @@ bool RelaySession::renew_lease() {
   return true;
 }
 
+bool RelaySession::lease_held() {
+  if (lease_ == nullptr) return true;
+  if (lease_->held_at(clock_.now())) return true;
+  end(SessionEnd::kLeadershipLost,
+      "leadership of slot " + config_.source.slot + " lost: the lease (source.leader_lease_ms " +
+          std::to_string(lease_->lease().count()) + ") ran out during a turn of the loop");
+  return false;
+}
+
 bool RelaySession::pump_frames() {
   // The server is heard from once a batch, not once a frame: liveness counts in seconds, and a
   // clock reading per frame is work on the hot path.
@@ -130,6 +139,7 @@ bool RelaySession::pump_frames() {
     // reads again as soon as it may, without waiting for the socket (which the buffered frames
     // have already left).
     if (paused() || result_) return !result_.has_value();
+    if (!lease_held()) return false;
     ReplicationFrame frame;
     auto status = stream_->next_frame(frame);
     if (!status.ok()) {
@@ -194,6 +204,7 @@ void RelaySession::track_backpressure() {
 }
 
 bool RelaySession::send_status(bool force) {
+  if (!lease_held()) return false;
   const Time now = clock_.now();
   const bool read_now = reading();
   // Once the session is ending, the last update must go out whatever the silence was.

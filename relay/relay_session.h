@@ -106,6 +106,9 @@ class RelaySession : private DeliveryHandler {
   // The turn's parts, in order. Each returns false (or sets result_) when the session must end.
   // Renews the lease; false (and the session ends) when it is lost.
   bool renew_lease();
+  // Whether the lease still holds, without I/O (LeaderLease::held_at); false, and the session
+  // ends, once it may have run out.
+  bool lease_held();
   void serve_signals();
   bool pump_frames();
   bool handle_frame(ReplicationFrame frame);

@@ -38,6 +38,8 @@ void RelaySession::retry_stalled() {
 }
 
 void RelaySession::serve_sink() {
+  // Retrying a stalled record and dead letters publish: not once the lease may have run out.
+  if (!lease_held()) return;
   // The sink's descriptor says when reports are waiting; polling the sink without it is a system
   // call per turn for nothing.
   if (sink_signalled_ || sink_.wakeup_fd() < 0) {

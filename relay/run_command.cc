@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "relay/allocator.h"
 #include "relay/backoff.h"
+#include "relay/bootstrap.h"
 #include "relay/commands.h"
 #include "relay/error_disposition.h"
 #include "relay/leader_lease.h"
@@ -140,6 +141,19 @@ Supervisor::Election Supervisor::elect(std::optional<StepFailure>& failure) {
   auto acquired = lease_->try_acquire();
   if (!acquired.ok()) return retry(acquired.error());
   if (!*acquired) {
+    // A warm standby has checked the server as a start would (read-only: a leader streams), so
+    // that a takeover does not find a missing privilege or table for the first time.
+    const BootstrapReport report =
+        bootstrap(lease_->connection(), config_, BootstrapMode::kCheckOnly);
+    if (!report.ok()) {
+      for (const auto& line : report.lines) {
+        if (!line.ok) kLog.error(line.what + ": " + line.detail);
+      }
+      probe_.role(RelayRole::kUnelected);
+      failure.emplace(StepFailure{"", "not ready to be a standby",
+                                  Error{report.failure_code, report.lines.back().detail}});
+      return Election::kFailed;
+    }
     const auto waiting_since = clock_.now();
     const std::string holder = lease_->holder();
     kLog.info("standby: another relay leads this slot; waiting for leadership",
@@ -153,7 +167,11 @@ Supervisor::Election Supervisor::elect(std::optional<StepFailure>& failure) {
       systemd_.status(status);
     }
     if (auto sent = lease_->start_waiting(); !sent.ok()) return retry(sent.error());
+    auto counted_until = clock_.now();
     while (true) {
+      const auto now = clock_.now();
+      probe_.standby_waited(now - counted_until);
+      counted_until = now;
       probe_.heartbeat();
       if (systemd_.watchdog_interval().count() > 0) systemd_.watchdog_ping();
       report_hangups(signals_, kLog);
@@ -168,6 +186,7 @@ Supervisor::Election Supervisor::elect(std::optional<StepFailure>& failure) {
       if (!got.ok()) return retry(got.error());
       if (*got) break;
     }
+    probe_.standby_waited(clock_.now() - counted_until);
     if (auto renewed = lease_->renew_now(); !renewed.ok()) return retry(renewed.error());
     kLog.info("leading: this relay now holds leadership of the slot",
               {{"slot", slot},

@@ -162,6 +162,9 @@ TEST_F(StandbyTest, KilledLeaderIsReplacedByTheStandbyWithinTwoSecondsAndNothing
   const auto metrics = http_get(port, "/metrics");
   EXPECT_NE(metrics.body.find("\noutbox_relay_standby 1"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("\noutbox_relay_leader 0"), std::string::npos) << metrics.body;
+  const auto waited = metrics.body.find("\noutbox_relay_standby_seconds_total ");
+  ASSERT_NE(waited, std::string::npos) << metrics.body;
+  EXPECT_GT(std::stod(metrics.body.substr(waited + 36)), 0.0) << metrics.body;
 
   start_writer();
   std::this_thread::sleep_for(2s);  // load on the leader when it dies
@@ -224,6 +227,22 @@ TEST_F(StandbyTest, StatusAndCheckNameTheLeaderAndCountTheStandbys) {
       << after.out;
   EXPECT_NE(after.out.find("; 0 standbys waiting\n"), std::string::npos) << after.out;
   EXPECT_EQ(standby->stop(), 0);
+}
+
+TEST_F(StandbyTest, ARelayThatCouldNotStreamIsNoStandby) {
+  auto leader = start_leader();
+  ASSERT_FALSE(HasFailure());
+  // The same slot, but a table the server does not have: it would fail at takeover, so it fails
+  // now, as a start would, instead of waiting as a standby.
+  auto broken = start({"--set", "source.table=public.no_such_outbox"});
+  const auto status = broken->wait(30s);
+  ASSERT_TRUE(status.has_value()) << "it did not exit\n" << tail(broken->err());
+  EXPECT_EQ(*status, 1) << tail(broken->err());
+  EXPECT_NE(broken->err().find("no_such_outbox"), std::string::npos) << tail(broken->err());
+  EXPECT_EQ(broken->err().find("standby: another relay leads"), std::string::npos)
+      << tail(broken->err());
+  EXPECT_TRUE(streams(*leader));
+  EXPECT_EQ(leader->stop(), 0);
 }
 
 TEST_F(StandbyTest, AStandbyTellsSystemdItIsReadyAndWaitingThenStreamingOnceItLeads) {

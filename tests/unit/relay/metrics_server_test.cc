@@ -173,6 +173,9 @@ TEST_F(MetricsServerTest, IsReadyAsAStandbyWhileKafkaAnswersAndCountsLeadershipC
   expect_lines(get("/metrics").body, {"outbox_relay_leader 0", "outbox_relay_standby 0",
                                       "outbox_relay_leadership_changes_total 0"});
   server_->role(RelayRole::kStandby);
+  server_->standby_waited(std::chrono::milliseconds(1500));
+  server_->standby_waited(std::chrono::milliseconds(500));
+  expect_lines(get("/metrics").body, {"outbox_relay_standby_seconds_total 2"});
   auto response = get("/readyz");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "ok: standby, waiting for leadership\n");
