@@ -5,7 +5,6 @@
 // it), catch up when the nodes return, and lose nothing.
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -38,9 +37,7 @@ TEST(RelayBrokerFailover, RidesOutALeaderKilledAndHoldsBackWithoutEnoughInSyncRe
   std::vector<std::string> topics;
   std::map<std::string, std::string> topic_of_type;
   for (const auto& type : types) {
-    std::string lowered = type;
-    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    topics.push_back(fixture.topic(lowered));
+    topics.push_back(fixture.topic_of_type(type));
     topic_of_type[type] = topics.back();
   }
   KafkaTopics kafka(cluster.bootstrap());
@@ -75,12 +72,16 @@ TEST(RelayBrokerFailover, RidesOutALeaderKilledAndHoldsBackWithoutEnoughInSyncRe
   ASSERT_TRUE(before_kill.has_value());
   ASSERT_TRUE(cluster.kill(*first));
   std::cout << "killed node " << *first << ", the leader of " << topics[0] << "/0\n";
-  EXPECT_TRUE(wait_until(
-      [&] {
-        const auto now = kafka.count(topics);
-        return now && *now > *before_kill + 500;
-      },
-      30s))
+  // Whether the relay publishes on: 500 more records than `since` within `timeout`.
+  auto publishes_on = [&](std::int64_t since, std::chrono::seconds timeout) {
+    return wait_until(
+        [&] {
+          const auto now = kafka.count(topics);
+          return now && *now > since + 500;
+        },
+        timeout);
+  };
+  EXPECT_TRUE(publishes_on(*before_kill, 30s))
       << "the relay did not go on publishing after the kill\n"
       << tail(relay->err());
 
@@ -93,10 +94,7 @@ TEST(RelayBrokerFailover, RidesOutALeaderKilledAndHoldsBackWithoutEnoughInSyncRe
   std::this_thread::sleep_for(2s);
   const std::string lsn_in_outage = fixture.sql().column("SELECT pg_current_wal_lsn()::text").at(0);
   std::this_thread::sleep_for(6s);
-  const auto confirmed_past = fixture.sql().column(
-      "SELECT (confirmed_flush_lsn >= '" + lsn_in_outage +
-      "'::pg_lsn)::text FROM pg_replication_slots WHERE slot_name = '" + fixture.slot() + "'");
-  EXPECT_EQ(confirmed_past, std::vector<std::string>{"false"})
+  EXPECT_FALSE(fixture.slot_confirmed_at_least(lsn_in_outage))
       << "the slot was confirmed past events committed while nothing could be acknowledged ("
       << fixture.confirmed_lsn() << " >= " << lsn_in_outage << ")";
   ASSERT_TRUE(relay->running()) << tail(relay->err());
@@ -105,12 +103,7 @@ TEST(RelayBrokerFailover, RidesOutALeaderKilledAndHoldsBackWithoutEnoughInSyncRe
   ASSERT_TRUE(cluster.start(second));
   const auto after_outage = count();
   ASSERT_TRUE(after_outage.has_value());
-  EXPECT_TRUE(wait_until(
-      [&] {
-        const auto now = kafka.count(topics);
-        return now && *now > *after_outage + 500;
-      },
-      60s))
+  EXPECT_TRUE(publishes_on(*after_outage, 60s))
       << "the relay did not go on publishing once two replicas were back\n"
       << tail(relay->err());
   ASSERT_TRUE(cluster.start(*first));
@@ -118,15 +111,7 @@ TEST(RelayBrokerFailover, RidesOutALeaderKilledAndHoldsBackWithoutEnoughInSyncRe
   writer.stop();
   ASSERT_EQ(writer.error(), "");
   const std::string last_commit = writer.wal_lsn_after_last_commit();
-  EXPECT_TRUE(wait_until(
-      [&] {
-        const auto values =
-            fixture.sql().column("SELECT (confirmed_flush_lsn >= '" + last_commit +
-                                 "'::pg_lsn)::text FROM pg_replication_slots WHERE slot_name = '" +
-                                 fixture.slot() + "'");
-        return values == std::vector<std::string>{"true"};
-      },
-      90s))
+  EXPECT_TRUE(wait_until([&] { return fixture.slot_confirmed_at_least(last_commit); }, 90s))
       << "the slot was not confirmed past the last commit " << last_commit << " (confirmed "
       << fixture.confirmed_lsn() << ")\n"
       << tail(relay->err());

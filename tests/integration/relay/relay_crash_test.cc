@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -37,14 +36,6 @@ std::uint32_t crash_seed() {
              : kDefaultSeed;
 }
 
-bool slot_confirmed_at_least(RelayFixture& fixture, const std::string& lsn) {
-  const auto values =
-      fixture.sql().column("SELECT coalesce(confirmed_flush_lsn >= '" + lsn +
-                           "'::pg_lsn, false)::text FROM pg_replication_slots WHERE slot_name = '" +
-                           fixture.slot() + "'");
-  return values.size() == 1 && values[0] == "true";
-}
-
 std::string tail(const std::string& text, std::size_t size = 2000) {
   return text.size() <= size ? text : "..." + text.substr(text.size() - size);
 }
@@ -56,11 +47,7 @@ TEST(RelayCrash, EveryCommittedRowReachesKafkaAcrossRepeatedKill9InCommitOrderPe
   RelayFixture fixture("crash");
   const std::vector<std::string> types = {"Order", "Payment", "Shipment"};
   std::vector<std::string> topics;
-  for (const auto& type : types) {
-    std::string lowered = type;
-    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    topics.push_back(fixture.topic(lowered));
-  }
+  for (const auto& type : types) topics.push_back(fixture.topic_of_type(type));
   KafkaTopics kafka;
   // Several partitions per topic, so per-key order is not just per-topic order.
   ASSERT_TRUE(kafka.create(topics, 3));
@@ -110,7 +97,7 @@ TEST(RelayCrash, EveryCommittedRowReachesKafkaAcrossRepeatedKill9InCommitOrderPe
   // Kafka acknowledged everything before it. Not asserted here: the reading below says what is
   // missing if it never gets there.
   const bool caught_up =
-      wait_until([&] { return slot_confirmed_at_least(fixture, last_commit_lsn); }, 60s, 200ms);
+      wait_until([&] { return fixture.slot_confirmed_at_least(last_commit_lsn); }, 60s, 200ms);
   const auto caught_up_at = std::chrono::steady_clock::now();
 
   // Every committed row as the database holds it.
@@ -136,7 +123,7 @@ TEST(RelayCrash, EveryCommittedRowReachesKafkaAcrossRepeatedKill9InCommitOrderPe
   EXPECT_EQ(*status, 0) << tail(relay->err());
   EXPECT_TRUE(caught_up) << "the slot was not confirmed past " << last_commit_lsn
                          << " within 60 s of the writer's end";
-  EXPECT_TRUE(slot_confirmed_at_least(fixture, last_commit_lsn))
+  EXPECT_TRUE(fixture.slot_confirmed_at_least(last_commit_lsn))
       << "confirmed_flush_lsn " << fixture.confirmed_lsn() << " is before the last commit ("
       << last_commit_lsn << ")";
 

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -56,9 +55,7 @@ class StandbyTest : public ::testing::Test {
  protected:
   StandbyTest() : fixture_("standby") {
     for (const auto& type : types_) {
-      std::string lowered = type;
-      for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      topics_.push_back(fixture_.topic(lowered));
+      topics_.push_back(fixture_.topic_of_type(type));
       topic_of_type_[type] = topics_.back();
     }
   }
@@ -107,14 +104,6 @@ class StandbyTest : public ::testing::Test {
     writer_->start();
   }
 
-  bool slot_confirmed_at_least(const std::string& lsn) {
-    const auto values = fixture_.sql().column(
-        "SELECT coalesce(confirmed_flush_lsn >= '" + lsn +
-        "'::pg_lsn, false)::text FROM pg_replication_slots WHERE slot_name = '" + fixture_.slot() +
-        "'");
-    return values.size() == 1 && values[0] == "true";
-  }
-
   // Stops the writer, waits until the slot is confirmed past its last commit, and checks what
   // Kafka holds. `logs` go to the output when something is wrong.
   void stop_writer_and_audit(const std::string& logs) {
@@ -122,7 +111,8 @@ class StandbyTest : public ::testing::Test {
     ASSERT_EQ(writer_->error(), "");
     ASSERT_FALSE(writer_->committed().empty());
     const std::string last_commit = writer_->wal_lsn_after_last_commit();
-    const bool caught_up = wait_until([&] { return slot_confirmed_at_least(last_commit); }, 60s);
+    const bool caught_up =
+        wait_until([&] { return fixture_.slot_confirmed_at_least(last_commit); }, 60s);
     EXPECT_TRUE(caught_up) << "the slot was not confirmed past " << last_commit
                            << " within 60 s of the writer's end (confirmed "
                            << fixture_.confirmed_lsn() << ")\n"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 
 #include "tests/integration/support/relay_config.h"
@@ -51,6 +52,19 @@ void RelayFixture::insert_event(const std::string& id, const std::string& aggreg
       "('" +
       id + "', '" + aggregate_type + "', '" + aggregate_id + "', '" + event_type + "', '" +
       payload + "')");
+}
+
+std::string RelayFixture::topic_of_type(const std::string& aggregate_type) const {
+  std::string lowered = aggregate_type;
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return topic(lowered);
+}
+
+bool RelayFixture::slot_confirmed_at_least(const std::string& lsn) {
+  const auto values = session_->column(
+      "SELECT coalesce(confirmed_flush_lsn >= '" + lsn +
+      "'::pg_lsn, false)::text FROM pg_replication_slots WHERE slot_name = '" + slot_ + "'");
+  return values.size() == 1 && values[0] == "true";
 }
 
 std::string RelayFixture::confirmed_lsn() {

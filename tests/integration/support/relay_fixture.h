@@ -25,6 +25,8 @@ class RelayFixture {
   std::string topic(const std::string& aggregate_type_lower) const {
     return prefix_ + "." + aggregate_type_lower + ".events";
   }
+  // The topic the default template routes `aggregate_type` to (its lower-cased form).
+  std::string topic_of_type(const std::string& aggregate_type) const;
   std::string dsn() const;
 
   // The YAML configuration; `sink_extra` lines go under `sink:` (indented by the caller's
@@ -48,6 +50,8 @@ class RelayFixture {
 
   // The slot's confirmed_flush_lsn as text.
   std::string confirmed_lsn();
+  // Whether the slot's confirmed_flush_lsn is at or past `lsn` (pg_lsn text).
+  bool slot_confirmed_at_least(const std::string& lsn);
 
  private:
   ScratchDatabase database_;
