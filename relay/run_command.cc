@@ -39,8 +39,11 @@ class Supervisor {
   // An exit status, or nullopt to go on with the next session.
   std::optional<int> after_step_failure(const StepFailure& failure);
   std::optional<int> after_session(const SessionResult& result, LoopClock::SteadyTime started);
-  // Logs what failed and waits for the backoff; false when a signal came meanwhile.
-  bool retry_later(const std::string& what, const std::string& why);
+  // Logs what failed and waits for `backoff`; false when a signal came meanwhile.
+  bool retry_later(const std::string& what, const std::string& why, Backoff& backoff);
+  bool retry_later(const std::string& what, const std::string& why) {
+    return retry_later(what, why, backoff_);
+  }
   // Sleeps for `delay` unless a signal arrives first; true when one did. Waiting to reconnect is
   // the loop being alive: the probe hears a heartbeat every second, the watchdog its pings.
   bool sleep_or_signal(std::chrono::milliseconds delay);
@@ -62,6 +65,9 @@ class Supervisor {
   SupervisedSink& sink_;
   SystemLoopClock clock_;
   Backoff backoff_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
+  // Between leaderships lost one soon after another (see kLeadershipLost).
+  Backoff leadership_backoff_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
+  bool lost_leadership_recently_ = false;
   StreamHistory history_;
   std::unique_ptr<LeaderLease> lease_;
   std::uint32_t generation_ = 0;
@@ -276,6 +282,23 @@ std::optional<int> Supervisor::after_session(const SessionResult& result,
       if (signals_.received() > 0) return kExitOk;
       // Records of the lost session still queued would go out after a new leader's: purge them.
       if (sink_->in_flight() > 0 && !replace_sink()) return kExitFailure;
+      // A loss after a healthy session (one stall, one cut session) seeks leadership again at
+      // once. A leader that keeps losing it (a loop stalled longer than the lease again and
+      // again, a lock session cut each time) waits longer each time, holding no lock, so that a
+      // standby in better shape leads meanwhile.
+      if (clock_.now() - started >= kHealthySession) {
+        leadership_backoff_.reset();
+        lost_leadership_recently_ = false;
+      }
+      if (!lost_leadership_recently_) {
+        lost_leadership_recently_ = true;
+        return std::nullopt;
+      }
+      if (!retry_later("leadership lost again within " + std::to_string(kHealthySession.count()) +
+                           " s of leading",
+                       result.reason, leadership_backoff_)) {
+        return kExitOk;
+      }
       return std::nullopt;
     case SessionEnd::kSinkFatal:
       kLog.error(
@@ -307,10 +330,10 @@ bool Supervisor::replace_sink() {
   return true;
 }
 
-bool Supervisor::retry_later(const std::string& what, const std::string& why) {
-  const auto delay = backoff_.next();
+bool Supervisor::retry_later(const std::string& what, const std::string& why, Backoff& backoff) {
+  const auto delay = backoff.next();
   kLog.warn(what + "; retrying", {{"error", why},
-                                  {"attempt", std::to_string(backoff_.attempts())},
+                                  {"attempt", std::to_string(backoff.attempts())},
                                   {"delay_ms", std::to_string(delay.count())}});
   const std::string status = what + "; retrying in " + std::to_string(delay.count()) + " ms";
   // Up and retrying on its own: systemd's start job is over (a start that waited for

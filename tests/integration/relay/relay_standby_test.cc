@@ -128,6 +128,14 @@ class StandbyTest : public ::testing::Test {
     if (HasFailure()) std::cout << logs;
   }
 
+  // Ends the lease session of `leader` from the server; {"true"} when there was one to end.
+  std::vector<std::string> terminate_lease_session(const RelayProcess& leader) {
+    return fixture_.sql().column(
+        "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE application_name "
+        "LIKE 'outbox-relay leader % pid " +
+        std::to_string(leader.pid()) + " %'");
+  }
+
   RelayFixture fixture_;
   const std::vector<std::string> types_ = {"Order", "Payment", "Shipment"};
   std::vector<std::string> topics_;
@@ -328,10 +336,7 @@ TEST_F(StandbyTest, LeaderWhoseLockSessionIsTerminatedStopsWithinASecond) {
 
   start_writer();
   std::this_thread::sleep_for(2s);
-  const auto terminated = fixture_.sql().column(
-      "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE application_name "
-      "LIKE 'outbox-relay leader % pid " +
-      std::to_string(first->pid()) + " %'");
+  const auto terminated = terminate_lease_session(*first);
   const auto terminated_at = Clock::now();
   ASSERT_EQ(terminated, std::vector<std::string>{"true"});
   ASSERT_TRUE(first->wait_for_log("lost leadership: stopped streaming at once", 5s))
@@ -347,6 +352,54 @@ TEST_F(StandbyTest, LeaderWhoseLockSessionIsTerminatedStopsWithinASecond) {
                         tail(second->err()) + "\n");
   EXPECT_EQ(first->stop(), 0);
   EXPECT_EQ(second->stop(), 0);
+}
+
+// The value of `key=` in the last line of `log` that contains `message`, or -1.
+long field_of_last(const std::string& log, const std::string& message, const std::string& key) {
+  const auto line_at = log.rfind(message);
+  if (line_at == std::string::npos) return -1;
+  const auto line_end = log.find('\n', line_at);
+  const std::string line = log.substr(line_at, line_end - line_at);
+  const auto at = line.find(" " + key + "=");
+  if (at == std::string::npos) return -1;
+  return std::stol(line.substr(at + key.size() + 2));
+}
+
+TEST_F(StandbyTest, ALeaderThatKeepsLosingItsLockWaitsLongerEachTimeBeforeLeadingAgain) {
+  const std::string retrying = "leadership lost again within 30 s of leading; retrying";
+  auto relay = start_leader();
+  ASSERT_FALSE(HasFailure());
+  start_writer();
+  // The first loss seeks leadership again at once; each loss soon after it waits the backoff.
+  for (long expected_attempt = 0; expected_attempt <= 2; ++expected_attempt) {
+    std::this_thread::sleep_for(500ms);
+    const std::size_t log_before = relay->err().size();
+    const auto terminated = terminate_lease_session(*relay);
+    const auto terminated_at = Clock::now();
+    ASSERT_EQ(terminated, std::vector<std::string>{"true"});
+    ASSERT_TRUE(wait_until(
+        [&] { return relay->err().find(" relay: streaming ", log_before) != std::string::npos; },
+        60s))
+        << tail(relay->err());
+    const double back_after = seconds_between(terminated_at, Clock::now());
+    const std::string since = relay->err().substr(log_before);
+    ASSERT_NE(since.find("lost leadership: stopped streaming at once"), std::string::npos) << since;
+    if (expected_attempt == 0) {
+      EXPECT_EQ(since.find(retrying), std::string::npos) << since;
+      std::cout << "lock session ended: streaming again after " << back_after << " s\n";
+      continue;
+    }
+    const long attempt = field_of_last(since, retrying, "attempt");
+    const long delay_ms = field_of_last(since, retrying, "delay_ms");
+    EXPECT_EQ(attempt, expected_attempt) << since;
+    EXPECT_GE(delay_ms, 500) << since;
+    std::cout << "lock session ended again (attempt " << attempt << "): waited " << delay_ms
+              << " ms, streaming again after " << back_after << " s\n";
+    // It did not stream while it waited.
+    EXPECT_GE(back_after * 1000, static_cast<double>(delay_ms)) << since;
+  }
+  stop_writer_and_audit(tail(relay->err()));
+  EXPECT_EQ(relay->stop(), 0);
 }
 
 TEST_F(StandbyTest, ThreeRelaysWithLeadersKilledOneAfterAnotherLoseNothing) {
