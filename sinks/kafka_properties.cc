@@ -61,11 +61,12 @@ void ConfDeleter::operator()(rd_kafka_conf_s* conf) const { rd_kafka_conf_destro
 
 std::span<const ProducerDefault> producer_defaults() { return kDefaults; }
 
-Result<ProducerConf> make_producer_conf(const std::map<std::string, std::string>& properties) {
+Result<ProducerConf> make_producer_conf(const std::map<std::string, std::string>& properties,
+                                        const std::string& transactional_id) {
   if (auto it = properties.find("transactional.id"); it != properties.end()) {
     return Error(ErrorCode::kInvalidConfig,
-                 "Kafka property \"transactional.id\" is not supported: the relay publishes with "
-                 "an idempotent producer outside transactions; remove it");
+                 "Kafka property \"transactional.id\" is the relay's to set: use "
+                 "sink.delivery: exactly_once (and sink.transactional_id to choose it); remove it");
   }
   if (auto it = properties.find("delivery.report.only.error");
       it != properties.end() && is_true(it->second)) {
@@ -86,7 +87,17 @@ Result<ProducerConf> make_producer_conf(const std::map<std::string, std::string>
     }
   }
 
+  if (!transactional_id.empty() &&
+      rd_kafka_conf_set(result.conf.get(), "transactional.id", transactional_id.c_str(), error,
+                        sizeof error) != RD_KAFKA_CONF_OK) {
+    return Error(ErrorCode::kInvalidConfig,
+                 "invalid transactional.id \"" + transactional_id + "\": " + std::string(error));
+  }
   for (const ProducerDefault& forced : kDefaults) {
+    // A transactional producer's records wait at most transaction.timeout.ms (librdkafka derives
+    // message.timeout.ms from it): a record that cannot be delivered in time aborts the
+    // transaction, which is sent again.
+    if (!transactional_id.empty() && forced.name == "message.timeout.ms") continue;
     auto set_by_operator = properties.find(std::string(forced.name));
     if (set_by_operator == properties.end() && !forced.alias.empty()) {
       set_by_operator = properties.find(std::string(forced.alias));

@@ -46,7 +46,9 @@ struct ProducerConf {
 // Builds the conf: every property verbatim through rd_kafka_conf_set (an invalid name or value is
 // an error quoting librdkafka), then the defaults. Properties that would break the relay's
 // contract with its sink (transactional.id, delivery.report.only.error=true) are errors too.
-// Callbacks and opaque are left to the caller.
-Result<ProducerConf> make_producer_conf(const std::map<std::string, std::string>& properties);
+// Callbacks and opaque are left to the caller. A non-empty `transactional_id` makes the producer
+// transactional (exactly-once delivery).
+Result<ProducerConf> make_producer_conf(const std::map<std::string, std::string>& properties,
+                                        const std::string& transactional_id = {});
 
 }  // namespace outbox::kafka

@@ -8,12 +8,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "common/log.h"
 #include "sinks/in_flight_records.h"
+#include "sinks/kafka_handles.h"
 #include "sinks/kafka_properties.h"
+#include "sinks/kafka_transactions.h"
 #include "sinks/topic_warmup.h"
 
 namespace outbox {
@@ -24,24 +27,10 @@ using namespace std::chrono_literals;
 const Logger kLog("kafka");
 const Logger kLibrdkafkaLog("librdkafka");
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* kafka) const { rd_kafka_destroy(kafka); }
-};
-struct QueueDeleter {
-  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
-};
-struct HeadersDeleter {
-  void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
-};
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* metadata) const {
-    rd_kafka_metadata_destroy(metadata);
-  }
-};
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
-using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+using KafkaPtr = kafka::Owned<rd_kafka_t>;
+using QueuePtr = kafka::Owned<rd_kafka_queue_t>;
+using HeadersPtr = kafka::Owned<rd_kafka_headers_t>;
+using MetadataPtr = kafka::Owned<const rd_kafka_metadata_t>;
 
 class UniqueFd {
  public:
@@ -112,7 +101,9 @@ std::string describe_size(const OutgoingRecord& record) {
 
 class KafkaSink final : public Sink {
  public:
-  static Result<std::unique_ptr<Sink>> create(const std::map<std::string, std::string>& properties);
+  static Result<std::unique_ptr<Sink>> create(
+      const std::map<std::string, std::string>& properties,
+      const std::optional<KafkaTransactionSettings>& transactions);
 
   KafkaSink(const KafkaSink&) = delete;
   KafkaSink& operator=(const KafkaSink&) = delete;
@@ -127,9 +118,21 @@ class KafkaSink final : public Sink {
   Result<void> probe(std::chrono::milliseconds timeout) override;
   std::uint64_t connection_failures() const override { return connection_failures_; }
 
+  TransactionOutcome init_transactions(std::chrono::milliseconds timeout) override;
+  Result<std::optional<std::string>> committed_position(std::chrono::milliseconds timeout) override;
+  TransactionOutcome begin_transaction() override;
+  TransactionOutcome commit_transaction(std::string_view position,
+                                        std::chrono::milliseconds timeout) override;
+  TransactionOutcome abort_transaction(std::chrono::milliseconds timeout) override;
+
  private:
-  KafkaSink(std::string bootstrap_servers, std::int64_t message_max_bytes)
-      : bootstrap_servers_(std::move(bootstrap_servers)), message_max_bytes_(message_max_bytes) {}
+  KafkaSink(std::string bootstrap_servers, std::int64_t message_max_bytes,
+            std::map<std::string, std::string> properties,
+            std::optional<KafkaTransactionSettings> transactions)
+      : bootstrap_servers_(std::move(bootstrap_servers)),
+        message_max_bytes_(message_max_bytes),
+        properties_(std::move(properties)),
+        transactions_(std::move(transactions)) {}
 
   static void on_delivery_report(rd_kafka_t* kafka, const rd_kafka_message_t* message,
                                  void* opaque);
@@ -141,6 +144,11 @@ class KafkaSink final : public Sink {
 
   const std::string bootstrap_servers_;
   const std::int64_t message_max_bytes_;
+  const std::map<std::string, std::string> properties_;
+  const std::optional<KafkaTransactionSettings> transactions_;
+  // Whether the open transaction's position went out already (a commit that timed out is
+  // called again, and sends only what it has not).
+  bool position_sent_ = false;
   KafkaPtr producer_;
   std::optional<kafka::TopicWarmup> warmup_;  // destroyed before the producer
   QueuePtr main_queue_;
@@ -156,12 +164,15 @@ class KafkaSink final : public Sink {
 };
 
 Result<std::unique_ptr<Sink>> KafkaSink::create(
-    const std::map<std::string, std::string>& properties) {
-  auto conf = kafka::make_producer_conf(properties);
+    const std::map<std::string, std::string>& properties,
+    const std::optional<KafkaTransactionSettings>& transactions) {
+  auto conf = kafka::make_producer_conf(
+      properties, transactions ? transactions->transactional_id : std::string());
   if (!conf.ok()) return std::move(conf).error();
   for (const std::string& warning : conf->warnings) kLog.warn(warning);
 
-  std::unique_ptr<KafkaSink> sink(new KafkaSink(conf->bootstrap_servers, conf->message_max_bytes));
+  std::unique_ptr<KafkaSink> sink(
+      new KafkaSink(conf->bootstrap_servers, conf->message_max_bytes, properties, transactions));
   rd_kafka_conf_t* raw_conf = conf->conf.get();
   rd_kafka_conf_set_opaque(raw_conf, sink.get());
   rd_kafka_conf_set_dr_msg_cb(raw_conf, &KafkaSink::on_delivery_report);
@@ -319,7 +330,7 @@ std::optional<std::string> KafkaSink::fatal_error() const {
 
 Result<void> KafkaSink::probe(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
-  const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 1, 3'600'000));
+  const int timeout_ms = kafka::timeout_ms(timeout);
   const rd_kafka_resp_err_t error =
       rd_kafka_metadata(producer_.get(), /*all_topics=*/0, /*only_rkt=*/nullptr, &raw, timeout_ms);
   const MetadataPtr metadata(raw);
@@ -332,6 +343,67 @@ Result<void> KafkaSink::probe(std::chrono::milliseconds timeout) {
                      "; check bootstrap.servers and that a broker is up and reachable");
   }
   return {};
+}
+
+TransactionOutcome KafkaSink::init_transactions(std::chrono::milliseconds timeout) {
+  if (!transactions_) return Sink::init_transactions(timeout);
+  if (auto ensured =
+          kafka::ensure_position_topic(producer_.get(), transactions_->position_topic, timeout);
+      !ensured.ok()) {
+    return {ensured.error().code() == ErrorCode::kConnectionLost ? TransactionStatus::kRetry
+                                                                 : TransactionStatus::kFatal,
+            ensured.error().message()};
+  }
+  const int timeout_ms = kafka::timeout_ms(timeout);
+  return kafka::transaction_outcome(rd_kafka_init_transactions(producer_.get(), timeout_ms),
+                                    "init_transactions");
+}
+
+Result<std::optional<std::string>> KafkaSink::committed_position(
+    std::chrono::milliseconds timeout) {
+  if (!transactions_) return Sink::committed_position(timeout);
+  return kafka::read_committed_position(properties_, transactions_->transactional_id,
+                                        transactions_->position_topic, timeout);
+}
+
+TransactionOutcome KafkaSink::begin_transaction() {
+  if (!transactions_) return Sink::begin_transaction();
+  position_sent_ = false;
+  return kafka::transaction_outcome(rd_kafka_begin_transaction(producer_.get()),
+                                    "begin_transaction");
+}
+
+TransactionOutcome KafkaSink::commit_transaction(std::string_view position,
+                                                 std::chrono::milliseconds timeout) {
+  if (!transactions_) return Sink::commit_transaction(position, timeout);
+  const int timeout_ms = kafka::timeout_ms(timeout);
+  if (!position_sent_) {
+    kafka::Owned<rd_kafka_topic_partition_list_t> offsets(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_t* entry =
+        rd_kafka_topic_partition_list_add(offsets.get(), transactions_->position_topic.c_str(), 0);
+    // Offset 0 of an empty topic: the group shows no lag. The position is the metadata.
+    entry->offset = 0;
+    entry->metadata = ::malloc(position.size());  // freed with the list
+    std::memcpy(entry->metadata, position.data(), position.size());
+    entry->metadata_size = position.size();
+    kafka::Owned<rd_kafka_consumer_group_metadata_t> group(
+        rd_kafka_consumer_group_metadata_new(transactions_->transactional_id.c_str()));
+    auto sent =
+        kafka::transaction_outcome(rd_kafka_send_offsets_to_transaction(
+                                       producer_.get(), offsets.get(), group.get(), timeout_ms),
+                                   "send_offsets_to_transaction");
+    if (!sent.done()) return sent;
+    position_sent_ = true;
+  }
+  return kafka::transaction_outcome(rd_kafka_commit_transaction(producer_.get(), timeout_ms),
+                                    "commit_transaction");
+}
+
+TransactionOutcome KafkaSink::abort_transaction(std::chrono::milliseconds timeout) {
+  if (!transactions_) return Sink::abort_transaction(timeout);
+  const int timeout_ms = kafka::timeout_ms(timeout);
+  return kafka::transaction_outcome(rd_kafka_abort_transaction(producer_.get(), timeout_ms),
+                                    "abort_transaction");
 }
 
 void KafkaSink::on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
@@ -431,8 +503,9 @@ void KafkaSink::on_log(const rd_kafka_t* kafka, int level, const char* facility,
 }  // namespace
 
 Result<std::unique_ptr<Sink>> make_kafka_sink(
-    const std::map<std::string, std::string>& properties) {
-  return KafkaSink::create(properties);
+    const std::map<std::string, std::string>& properties,
+    const std::optional<KafkaTransactionSettings>& transactions) {
+  return KafkaSink::create(properties, transactions);
 }
 
 std::string kafka_client_version() { return rd_kafka_version_str(); }

@@ -70,6 +70,21 @@ struct DeliveryReport {
   DeliveryFailure failure = DeliveryFailure::kNone;
 };
 
+// How a step of a Kafka transaction (exactly-once delivery) ended.
+enum class TransactionStatus {
+  kDone,
+  kRetry,        // not finished within the timeout, or a retriable error: call the same step again
+  kAbort,        // the transaction failed: abort it, then send its events again
+  kFatal,        // the producer can do nothing more (fenced by a newer instance, unauthorized)
+  kUnsupported,  // the sink is not transactional
+};
+
+struct TransactionOutcome {
+  TransactionStatus status = TransactionStatus::kDone;
+  std::string error;  // why, unless done
+  bool done() const { return status == TransactionStatus::kDone; }
+};
+
 class DeliveryHandler {
  public:
   virtual ~DeliveryHandler() = default;
@@ -106,6 +121,35 @@ class Sink {
   // Connections to the backend that failed or dropped since the sink was made (each one is
   // retried by the sink on its own), for metrics.
   virtual std::uint64_t connection_failures() const { return 0; }
+
+  // Transactions, for a sink made transactional (sinks/kafka_sink.h); the others answer
+  // kUnsupported. Records published between begin and commit become visible together, with
+  // `position`, or not at all. Each call serves no delivery reports: drain() first.
+  //
+  // Takes the transactional id over: fences every older producer with it and ends the
+  // transaction it left open. Once per sink, before anything else.
+  virtual TransactionOutcome init_transactions(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return {TransactionStatus::kUnsupported, "not a transactional sink"};
+  }
+  // The position the last committed transaction carried; nullopt when none did yet.
+  virtual Result<std::optional<std::string>> committed_position(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return Error(ErrorCode::kInvalidConfig, "not a transactional sink");
+  }
+  virtual TransactionOutcome begin_transaction() {
+    return {TransactionStatus::kUnsupported, "not a transactional sink"};
+  }
+  virtual TransactionOutcome commit_transaction(std::string_view position,
+                                                std::chrono::milliseconds timeout) {
+    (void)position;
+    (void)timeout;
+    return {TransactionStatus::kUnsupported, "not a transactional sink"};
+  }
+  virtual TransactionOutcome abort_transaction(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return {TransactionStatus::kUnsupported, "not a transactional sink"};
+  }
 };
 
 }  // namespace outbox

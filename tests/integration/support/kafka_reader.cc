@@ -19,8 +19,10 @@ std::string bootstrap_or_default(const std::string& bootstrap) {
 
 std::vector<ConsumedRecord> read_topics(const std::vector<std::string>& topics,
                                         std::size_t expected, std::chrono::milliseconds timeout,
-                                        const std::string& bootstrap) {
+                                        const std::string& bootstrap, Isolation isolation) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_property(conf, "isolation.level",
+               isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted");
   set_property(conf, "bootstrap.servers", bootstrap_or_default(bootstrap));
   set_property(conf, "group.id", unique_name("reader"));
   set_property(conf, "auto.offset.reset", "earliest");

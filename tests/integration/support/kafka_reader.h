@@ -19,12 +19,16 @@ struct ConsumedRecord {
   std::int64_t timestamp_ms = 0;
 };
 
+// How a reader treats records of Kafka transactions: read_uncommitted (librdkafka's default is
+// read_committed) also returns those of aborted and open transactions.
+enum class Isolation { kReadCommitted, kReadUncommitted };
+
 // Reads `topics` from the beginning until at least `expected` records arrived (then a short
 // grace period to catch extras) or `timeout` passes. Records come in partition order per topic.
 std::vector<ConsumedRecord> read_topics(
     const std::vector<std::string>& topics, std::size_t expected,
-    std::chrono::milliseconds timeout = std::chrono::seconds(60),
-    const std::string& bootstrap = {});
+    std::chrono::milliseconds timeout = std::chrono::seconds(60), const std::string& bootstrap = {},
+    Isolation isolation = Isolation::kReadCommitted);
 
 // Topic names the broker knows.
 std::vector<std::string> list_topics(const std::string& bootstrap = {});

@@ -117,7 +117,7 @@ TEST(KafkaProperties, AcksOtherThanAllWithoutDisablingIdempotenceSaysWhatToSet) 
 
 TEST(KafkaProperties, RefusesPropertiesThatBreakTheDeliveryContract) {
   EXPECT_THAT(error_of(make_producer_conf(with({{"transactional.id", "x"}}))),
-              HasSubstr("\"transactional.id\" is not supported"));
+              HasSubstr("\"transactional.id\" is the relay's to set"));
   EXPECT_THAT(error_of(make_producer_conf(with({{"delivery.report.only.error", "true"}}))),
               HasSubstr("\"delivery.report.only.error\" cannot be true"));
   EXPECT_TRUE(make_producer_conf(with({{"delivery.report.only.error", "false"}})).ok());
